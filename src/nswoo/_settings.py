@@ -90,6 +90,7 @@ class SettingsRefused(ConfigurationError):
     Attributes:
         problems: one line per problem, each `"<variable or key>: <what is wrong>"`.
         keys: the variable or key of each problem, in the same order.
+        details: the same as `(key, what is wrong)` pairs, to merge into another refusal.
         key: the first of `keys` (as on every `ConfigurationError`).
 
     Messages name variables and keys, never a secret value.
@@ -98,6 +99,7 @@ class SettingsRefused(ConfigurationError):
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
         if not problems:
             raise ValueError("SettingsRefused needs at least one problem")
+        self.details: tuple[tuple[str, str], ...] = tuple(problems)
         self.keys: tuple[str, ...] = tuple(key for key, _ in problems)
         self.problems: tuple[str, ...] = tuple(f"{key}: {text}" for key, text in problems)
         if len(problems) == 1:

@@ -1,0 +1,995 @@
+"""Storage ports: what nswoo remembers between runs, and the in-memory implementation.
+
+Each port is a small `typing.Protocol` named after the domain, with its contract in the
+docstring. Implement one without importing a base class. nswoo ships three implementations:
+`MemoryStore` here (tests, and users' tests through `nswoo.testing`), `nswoo.sqlite.SqliteStore`
+(the embedded default), and PostgreSQL later. All of them keep the same observable contract,
+which `tests/storage` checks against each.
+
+Key for orders: `(store, order_id)`, the WooCommerce store name from `[orders] store` and the
+WooCommerce order id. Lease expiries are epoch seconds on the injected `Clock.time()` scale;
+record timestamps are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+import anyio
+import attrs
+
+from ._clock import Clock, SystemClock
+from .errors import ConfigurationError, StorageError
+
+__all__ = [
+    "AlreadyLinked",
+    "Busy",
+    "Claim",
+    "Claimed",
+    "Cursors",
+    "DeadLetter",
+    "DeadLetters",
+    "Inbox",
+    "InboxItem",
+    "Lease",
+    "MemoryStore",
+    "OrderLink",
+    "OrderLinks",
+    "PushedStock",
+    "Report",
+    "Reports",
+    "StockPushes",
+    "Store",
+    "claim_or_wait",
+    "open_store",
+]
+
+# WooCommerce retries a delivery only when it got no 2xx, and users resend by hand from the
+# admin screen; a month of seen ids covers both with room to spare.
+DEFAULT_INBOX_RETENTION = 30 * 24 * 3600.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Value types
+
+
+@attrs.frozen
+class Lease:
+    """The right to create the sales order for one WooCommerce order, until `expires_at`.
+
+    Attributes:
+        store: the WooCommerce store name (`[orders] store`).
+        order_id: the WooCommerce order id.
+        owner: who holds the lease (a worker id: host, pid, task).
+        expires_at: epoch seconds (`Clock.time()` scale) after which anyone may take it over.
+        taken_over_from: the owner of the expired lease this one replaced, if any. A worker
+            that crashed may have created the sales order before it could record the link,
+            so the new holder must look in NetSuite before creating (it always must).
+    """
+
+    store: str
+    order_id: int
+    owner: str
+    expires_at: float
+    taken_over_from: str | None = None
+
+
+@attrs.frozen
+class OrderLink:
+    """A WooCommerce order and the NetSuite sales order created for it.
+
+    Attributes:
+        store: the WooCommerce store name.
+        order_id: the WooCommerce order id.
+        sales_order_id: the NetSuite internal id of the sales order.
+        linked_by: the owner that recorded the link.
+        linked_at: when the link was recorded (aware UTC).
+    """
+
+    store: str
+    order_id: int
+    sales_order_id: str
+    linked_by: str
+    linked_at: datetime
+
+
+@attrs.frozen
+class Claimed:
+    """This caller now holds the lease: look in NetSuite, create if absent, then `link()`."""
+
+    lease: Lease
+
+
+@attrs.frozen
+class AlreadyLinked:
+    """A sales order is already linked to this order: the caller must not create one."""
+
+    link: OrderLink
+
+
+@attrs.frozen
+class Busy:
+    """Another owner holds a live lease until `expires_at` (epoch seconds): wait and retry."""
+
+    owner: str
+    expires_at: float
+
+
+Claim = Claimed | AlreadyLinked | Busy
+"""What `OrderLinks.claim()` answers."""
+
+
+@attrs.frozen
+class InboxItem:
+    """A persisted webhook delivery, leased to a worker by `Inbox.take()`.
+
+    Attributes:
+        item_id: the inbox's own id (arrival order), passed back to `Inbox.done()`.
+        store: the WooCommerce store name the delivery came from.
+        delivery_id: WooCommerce's `X-WC-Webhook-Delivery-ID`.
+        topic: WooCommerce's `X-WC-Webhook-Topic` (`order.created`, ...).
+        order_id: the order id read from the body, or None when it has none.
+        body: the raw body, exactly as received (for replays and signature audits).
+        received_at: when the receiver accepted it (aware UTC).
+        attempts: how many times it has been taken, this time included. A delivery that
+            keeps crashing workers shows a growing count; dead-letter it past a limit.
+    """
+
+    item_id: int
+    store: str
+    delivery_id: str
+    topic: str
+    order_id: int | None
+    body: bytes
+    received_at: datetime
+    attempts: int
+
+
+@attrs.frozen
+class DeadLetter:
+    """Work that failed and waits for a replay (`nswoo orders replay`) or a human.
+
+    Attributes:
+        kind: what failed (`"order"` for an order import).
+        store: the WooCommerce store name.
+        order_id: the WooCommerce order id (or the id of the record `kind` names).
+        reason: why the last attempt failed, replaced by each new failure.
+        attempts: how many times it was dead-lettered.
+        first_seen, last_seen: first and last failure (aware UTC).
+        payload: what is needed to replay it (the order JSON), or None.
+    """
+
+    kind: str
+    store: str
+    order_id: int
+    reason: str
+    attempts: int
+    first_seen: datetime
+    last_seen: datetime
+    payload: bytes | None
+
+
+@attrs.frozen
+class PushedStock:
+    """The stock last pushed to WooCommerce for one SKU, and accepted by it.
+
+    Attributes:
+        store: the WooCommerce store name.
+        sku: the SKU.
+        quantity: the absolute quantity pushed (`overwrite` policy), or None (`status-only`).
+        status: the `stock_status` pushed (`instock`, `outofstock`, `onbackorder`).
+        pushed_at: when the push succeeded (aware UTC).
+    """
+
+    store: str
+    sku: str
+    quantity: int | None
+    status: str
+    pushed_at: datetime
+
+
+@attrs.frozen
+class Report:
+    """One day's reconciliation report, kept for trend charts.
+
+    Attributes:
+        report_date: the day the report covers.
+        payload_json: the report as JSON text (what `nswoo reconcile --json` prints).
+        created_at: when it was stored (aware UTC).
+    """
+
+    report_date: date
+    payload_json: str
+    created_at: datetime
+
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+
+
+class OrderLinks(Protocol):
+    """Which WooCommerce orders have a NetSuite sales order, and who may create one now.
+
+    Contract (behaviour 4, idempotent orders):
+
+    - `claim()` is atomic across tasks and, for shared backends, across processes: of all
+      callers claiming one key at once exactly one gets `Claimed`. Later callers get
+      `AlreadyLinked` once a link exists (and must not create), or `Busy` while another
+      owner's lease lives. A lease whose `expires_at` has passed is taken over, so a crashed
+      worker never blocks an order for longer than its lease. The owner of a live lease
+      claiming again renews it.
+    - `link()` records the sales order and ends the lease in the same step. Recording the
+      same sales order again is a no-op; a different sales order for the same key raises
+      `StorageError` (two sales orders exist: a human must look). The link is recorded even
+      when the caller's lease has lapsed, because the sales order exists in NetSuite either
+      way; whoever holds the key next gets `AlreadyLinked`.
+    - `release()` gives up the caller's lease without a link (the order was skipped or
+      dead-lettered); it returns False when the caller did not hold a live lease.
+    """
+
+    async def claim(self, store: str, order_id: int, *, owner: str, lease_seconds: float) -> Claim:
+        """Take the lease on `(store, order_id)`, or say why not (see the class contract)."""
+        ...
+
+    async def link(
+        self, store: str, order_id: int, *, sales_order_id: str, owner: str
+    ) -> OrderLink:
+        """Record the sales order for `(store, order_id)` and end any lease on it.
+
+        Raises:
+            StorageError: a different sales order is already linked to this key.
+        """
+        ...
+
+    async def release(self, store: str, order_id: int, *, owner: str) -> bool:
+        """End `owner`'s lease without a link; False when `owner` held no lease on the key."""
+        ...
+
+    async def get(self, store: str, order_id: int) -> OrderLink | None:
+        """The link for `(store, order_id)`, or None."""
+        ...
+
+    async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
+        """Sales order ids by WooCommerce order id, for those of `order_ids` that are linked."""
+        ...
+
+
+class Inbox(Protocol):
+    """Webhook deliveries persisted before the receiver answers 2xx, drained by workers.
+
+    Contract: `put()` stores a delivery and returns True, or returns False when the same
+    `(store, delivery_id)` was already put (a duplicate, dropped). Seen ids are kept for the
+    store's retention period after the item is done, across restarts for durable backends.
+    `take()` atomically leases up to `limit` pending items, oldest first; an item whose lease
+    expired without `done()` is taken again, so a crashed worker loses nothing. `done()` marks
+    items finished: they are never taken again.
+    """
+
+    async def put(
+        self,
+        store: str,
+        delivery_id: str,
+        *,
+        topic: str,
+        order_id: int | None,
+        body: bytes,
+        received_at: datetime | None = None,
+    ) -> bool:
+        """Persist a delivery; False when it is a duplicate. `received_at` defaults to now."""
+        ...
+
+    async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
+        """Lease up to `limit` pending items to `owner` for `lease_seconds`, oldest first."""
+        ...
+
+    async def done(self, item_ids: Iterable[int]) -> None:
+        """Mark items finished (unknown or already finished ids are ignored)."""
+        ...
+
+    async def pending_count(self) -> int:
+        """How many items are not done yet (leased or not)."""
+        ...
+
+
+class DeadLetters(Protocol):
+    """Work that failed, kept with its reason and payload until a replay succeeds.
+
+    Contract: `add()` upserts by `(kind, store, order_id)`: a new entry starts at attempts 1;
+    an existing one gets attempts + 1, the new reason and payload (a None payload keeps the
+    old one), `last_seen` now and its `first_seen` unchanged. `list()` is ordered by
+    `first_seen`, then store, then order id, so output is stable between runs.
+    """
+
+    async def add(
+        self,
+        store: str,
+        order_id: int,
+        *,
+        reason: str,
+        payload: bytes | None = None,
+        kind: str = "order",
+    ) -> DeadLetter:
+        """Record a failure (see the class contract) and return the entry as stored."""
+        ...
+
+    async def list(self, store: str | None = None, *, kind: str = "order") -> Sequence[DeadLetter]:
+        """Entries of `kind`, for one store or all, by first_seen, store, order id."""
+        ...
+
+    async def get(self, store: str, order_id: int, *, kind: str = "order") -> DeadLetter | None:
+        """One entry, or None."""
+        ...
+
+    async def resolve(self, store: str, order_id: int, *, kind: str = "order") -> bool:
+        """Remove an entry after a successful replay; False when there was none."""
+        ...
+
+
+class Cursors(Protocol):
+    """Named positions of polling syncs (the orders sync's `modified_after`, ...).
+
+    Contract: `set()` replaces the value; `get()` returns the last value set, or None.
+    """
+
+    async def get(self, name: str) -> str | None:
+        """The value stored under `name`, or None."""
+        ...
+
+    async def set(self, name: str, value: str) -> None:
+        """Store `value` under `name`."""
+        ...
+
+
+class StockPushes(Protocol):
+    """What was last pushed to WooCommerce per `(store, SKU)`, so a sync pushes only changes.
+
+    Contract: `record()` is called only for pushes WooCommerce accepted, and replaces the
+    entry per `(store, sku)`; `last_pushed()` returns entries for the SKUs it has.
+    """
+
+    async def last_pushed(self, store: str, skus: Iterable[str]) -> Mapping[str, PushedStock]:
+        """Last accepted push by SKU, for those of `skus` that were ever pushed."""
+        ...
+
+    async def record(self, pushes: Iterable[PushedStock]) -> None:
+        """Remember accepted pushes (replacing earlier ones for the same store and SKU)."""
+        ...
+
+
+class Reports(Protocol):
+    """Reconciliation history, for the trend chart in the daily report.
+
+    Contract: one report per day; `add()` for a day already stored replaces it.
+    """
+
+    async def add(self, report_date: date, payload_json: str) -> Report:
+        """Store the report for `report_date` and return it."""
+        ...
+
+    async def recent(self, n: int) -> list[Report]:
+        """The `n` latest reports by date, oldest first (ready to plot left to right)."""
+        ...
+
+
+class Store(Protocol):
+    """All of nswoo's storage ports behind one handle, closed with `aclose()`.
+
+    Example:
+        >>> async def main() -> None:
+        ...     async with await open_store("sqlite:///nswoo-sandbox.db") as store:
+        ...         await store.cursors.set("orders.modified_after", "2025-01-01T00:00:00")
+    """
+
+    @property
+    def order_links(self) -> OrderLinks: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+
+    @property
+    def cursors(self) -> Cursors: ...
+
+    @property
+    def stock_pushes(self) -> StockPushes: ...
+
+    @property
+    def reports(self) -> Reports: ...
+
+    async def aclose(self) -> None:
+        """Release connections; the store must not be used afterwards."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions shared by every backend, so they cannot drift apart
+
+
+@attrs.frozen
+class LinkRow:
+    """One `(store, order_id)` row: a lease, a link, or both absent (no row)."""
+
+    sales_order_id: str | None = None
+    linked_by: str | None = None
+    linked_at: float | None = None
+    lease_owner: str | None = None
+    lease_expires: float | None = None
+
+
+def decide_claim(
+    row: LinkRow | None,
+    *,
+    store: str,
+    order_id: int,
+    owner: str,
+    now: float,
+    lease_seconds: float,
+) -> tuple[Claim, LinkRow | None]:
+    """The answer to a claim, and the row to write (None: write nothing)."""
+    if lease_seconds <= 0:
+        raise ValueError("lease_seconds must be positive")
+    if row is not None and row.sales_order_id is not None:
+        return AlreadyLinked(link_from_row(row, store=store, order_id=order_id)), None
+    taken_over_from = None
+    if row is not None and row.lease_owner is not None and row.lease_expires is not None:
+        live = row.lease_expires > now
+        if live and row.lease_owner != owner:
+            return Busy(owner=row.lease_owner, expires_at=row.lease_expires), None
+        if not live and row.lease_owner != owner:
+            taken_over_from = row.lease_owner
+    lease = Lease(
+        store=store,
+        order_id=order_id,
+        owner=owner,
+        expires_at=now + lease_seconds,
+        taken_over_from=taken_over_from,
+    )
+    return Claimed(lease), LinkRow(lease_owner=owner, lease_expires=lease.expires_at)
+
+
+def decide_link(
+    row: LinkRow | None,
+    *,
+    store: str,
+    order_id: int,
+    sales_order_id: str,
+    owner: str,
+    now: float,
+    backend: str,
+) -> tuple[OrderLink, LinkRow | None]:
+    """The link to answer, and the row to write (None: already linked to the same order)."""
+    if not sales_order_id:
+        raise ValueError("sales_order_id must not be empty")
+    if row is not None and row.sales_order_id is not None:
+        if row.sales_order_id != sales_order_id:
+            raise StorageError(
+                f"order {order_id} of store {store!r} is already linked to sales order "
+                f"{row.sales_order_id}, not {sales_order_id}: two sales orders may exist",
+                backend=backend,
+            )
+        return link_from_row(row, store=store, order_id=order_id), None
+    new = LinkRow(sales_order_id=sales_order_id, linked_by=owner, linked_at=now)
+    return link_from_row(new, store=store, order_id=order_id), new
+
+
+def link_from_row(row: LinkRow, *, store: str, order_id: int) -> OrderLink:
+    """The `OrderLink` a linked row stands for."""
+    assert row.sales_order_id is not None  # noqa: S101 - callers check; mypy narrowing
+    return OrderLink(
+        store=store,
+        order_id=order_id,
+        sales_order_id=row.sales_order_id,
+        linked_by=row.linked_by or "",
+        linked_at=utc(row.linked_at or 0.0),
+    )
+
+
+def utc(epoch: float) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def epoch(moment: datetime) -> float:
+    """An aware datetime as epoch seconds; naive datetimes are refused (their zone is a guess)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetimes given to a store must be timezone-aware")
+    return moment.timestamp()
+
+
+def dead_letter_order(letter: DeadLetter) -> tuple[datetime, str, int]:
+    """The sort key of `DeadLetters.list()`."""
+    return (letter.first_seen, letter.store, letter.order_id)
+
+
+async def claim_or_wait(
+    links: OrderLinks,
+    store: str,
+    order_id: int,
+    *,
+    owner: str,
+    lease_seconds: float,
+    clock: Clock,
+    max_wait: float,
+    poll: float = 1.0,
+) -> Claim:
+    """Claim a key, waiting while another owner's lease lives, for at most `max_wait` seconds.
+
+    Sleeps (on `clock`) until the other lease would expire or `poll` seconds, whichever is
+    sooner, then claims again: the other owner usually links or releases before its lease
+    ends. Returns the last answer: `Claimed`, `AlreadyLinked`, or `Busy` when `max_wait` ran out.
+    """
+    deadline = clock.now() + max_wait
+    while True:
+        answer = await links.claim(store, order_id, owner=owner, lease_seconds=lease_seconds)
+        remaining = deadline - clock.now()
+        if not isinstance(answer, Busy) or remaining <= 0:
+            return answer
+        until_expiry = max(0.0, answer.expires_at - clock.time())
+        await clock.sleep(min(poll, until_expiry, remaining))
+
+
+# ---------------------------------------------------------------------------------------------
+# In memory
+
+_MEMORY = "memory"
+
+
+@attrs.define
+class _InboxRow:
+    item: InboxItem
+    lease_owner: str | None = None
+    lease_expires: float | None = None
+    done_at: float | None = None
+
+
+@attrs.define
+class _MemoryState:
+    """Everything a `MemoryStore` holds; each port reads and writes it under `lock`."""
+
+    clock: Clock
+    inbox_retention: float
+    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
+    links: dict[tuple[str, int], LinkRow] = attrs.field(factory=dict)
+    inbox: dict[int, _InboxRow] = attrs.field(factory=dict)
+    seen: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    next_item_id: int = 1
+    dead: dict[tuple[str, str, int], DeadLetter] = attrs.field(factory=dict)
+    cursors: dict[str, str] = attrs.field(factory=dict)
+    pushes: dict[tuple[str, str], PushedStock] = attrs.field(factory=dict)
+    reports: dict[date, Report] = attrs.field(factory=dict)
+    closed: bool = False
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise StorageError("used after aclose()", backend=_MEMORY)
+
+
+@attrs.frozen
+class _MemoryOrderLinks:
+    _s: _MemoryState
+
+    async def claim(self, store: str, order_id: int, *, owner: str, lease_seconds: float) -> Claim:
+        async with self._s.lock:
+            self._s.check_open()
+            key = (store, order_id)
+            answer, write = decide_claim(
+                self._s.links.get(key),
+                store=store,
+                order_id=order_id,
+                owner=owner,
+                now=self._s.clock.time(),
+                lease_seconds=lease_seconds,
+            )
+            if write is not None:
+                self._s.links[key] = write
+            return answer
+
+    async def link(
+        self, store: str, order_id: int, *, sales_order_id: str, owner: str
+    ) -> OrderLink:
+        async with self._s.lock:
+            self._s.check_open()
+            key = (store, order_id)
+            link, write = decide_link(
+                self._s.links.get(key),
+                store=store,
+                order_id=order_id,
+                sales_order_id=sales_order_id,
+                owner=owner,
+                now=self._s.clock.time(),
+                backend=_MEMORY,
+            )
+            if write is not None:
+                self._s.links[key] = write
+            return link
+
+    async def release(self, store: str, order_id: int, *, owner: str) -> bool:
+        async with self._s.lock:
+            self._s.check_open()
+            key = (store, order_id)
+            row = self._s.links.get(key)
+            if (
+                row is None
+                or row.sales_order_id is not None
+                or row.lease_owner != owner
+                or (row.lease_expires or 0.0) <= self._s.clock.time()
+            ):
+                return False
+            del self._s.links[key]
+            return True
+
+    async def get(self, store: str, order_id: int) -> OrderLink | None:
+        async with self._s.lock:
+            self._s.check_open()
+            row = self._s.links.get((store, order_id))
+            if row is None or row.sales_order_id is None:
+                return None
+            return link_from_row(row, store=store, order_id=order_id)
+
+    async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
+        async with self._s.lock:
+            self._s.check_open()
+            found: dict[int, str] = {}
+            for order_id in order_ids:
+                row = self._s.links.get((store, order_id))
+                if row is not None and row.sales_order_id is not None:
+                    found[order_id] = row.sales_order_id
+            return found
+
+
+@attrs.frozen
+class _MemoryInbox:
+    _s: _MemoryState
+
+    async def put(
+        self,
+        store: str,
+        delivery_id: str,
+        *,
+        topic: str,
+        order_id: int | None,
+        body: bytes,
+        received_at: datetime | None = None,
+    ) -> bool:
+        received = self._s.clock.time() if received_at is None else epoch(received_at)
+        async with self._s.lock:
+            self._s.check_open()
+            if (store, delivery_id) in self._s.seen:
+                return False
+            item_id = self._s.next_item_id
+            self._s.next_item_id += 1
+            self._s.seen[(store, delivery_id)] = item_id
+            self._s.inbox[item_id] = _InboxRow(
+                InboxItem(
+                    item_id=item_id,
+                    store=store,
+                    delivery_id=delivery_id,
+                    topic=topic,
+                    order_id=order_id,
+                    body=bytes(body),
+                    received_at=utc(received),
+                    attempts=0,
+                )
+            )
+            return True
+
+    async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        async with self._s.lock:
+            self._s.check_open()
+            now = self._s.clock.time()
+            taken: list[InboxItem] = []
+            for item_id in sorted(self._s.inbox):
+                if len(taken) >= limit:
+                    break
+                row = self._s.inbox[item_id]
+                if row.done_at is not None or (row.lease_expires or 0.0) > now:
+                    continue
+                row.item = attrs.evolve(row.item, attempts=row.item.attempts + 1)
+                row.lease_owner, row.lease_expires = owner, now + lease_seconds
+                taken.append(row.item)
+            return taken
+
+    async def done(self, item_ids: Iterable[int]) -> None:
+        async with self._s.lock:
+            self._s.check_open()
+            now = self._s.clock.time()
+            for item_id in item_ids:
+                row = self._s.inbox.get(item_id)
+                if row is not None and row.done_at is None:
+                    row.done_at = now
+            # Finished rows are the dedupe memory; drop them only after the retention period.
+            horizon = now - self._s.inbox_retention
+            for item_id, row in list(self._s.inbox.items()):
+                if row.done_at is not None and row.done_at < horizon:
+                    del self._s.inbox[item_id]
+                    del self._s.seen[(row.item.store, row.item.delivery_id)]
+
+    async def pending_count(self) -> int:
+        async with self._s.lock:
+            self._s.check_open()
+            return sum(1 for row in self._s.inbox.values() if row.done_at is None)
+
+
+@attrs.frozen
+class _MemoryDeadLetters:
+    _s: _MemoryState
+
+    async def add(
+        self,
+        store: str,
+        order_id: int,
+        *,
+        reason: str,
+        payload: bytes | None = None,
+        kind: str = "order",
+    ) -> DeadLetter:
+        async with self._s.lock:
+            self._s.check_open()
+            now = utc(self._s.clock.time())
+            key = (kind, store, order_id)
+            old = self._s.dead.get(key)
+            if old is None:
+                letter = DeadLetter(
+                    kind=kind,
+                    store=store,
+                    order_id=order_id,
+                    reason=reason,
+                    attempts=1,
+                    first_seen=now,
+                    last_seen=now,
+                    payload=None if payload is None else bytes(payload),
+                )
+            else:
+                letter = attrs.evolve(
+                    old,
+                    reason=reason,
+                    attempts=old.attempts + 1,
+                    last_seen=now,
+                    payload=old.payload if payload is None else bytes(payload),
+                )
+            self._s.dead[key] = letter
+            return letter
+
+    async def list(self, store: str | None = None, *, kind: str = "order") -> Sequence[DeadLetter]:
+        async with self._s.lock:
+            self._s.check_open()
+            letters = [
+                letter
+                for letter in self._s.dead.values()
+                if letter.kind == kind and (store is None or letter.store == store)
+            ]
+            return sorted(letters, key=dead_letter_order)
+
+    async def get(self, store: str, order_id: int, *, kind: str = "order") -> DeadLetter | None:
+        async with self._s.lock:
+            self._s.check_open()
+            return self._s.dead.get((kind, store, order_id))
+
+    async def resolve(self, store: str, order_id: int, *, kind: str = "order") -> bool:
+        async with self._s.lock:
+            self._s.check_open()
+            return self._s.dead.pop((kind, store, order_id), None) is not None
+
+
+@attrs.frozen
+class _MemoryCursors:
+    _s: _MemoryState
+
+    async def get(self, name: str) -> str | None:
+        async with self._s.lock:
+            self._s.check_open()
+            return self._s.cursors.get(name)
+
+    async def set(self, name: str, value: str) -> None:
+        async with self._s.lock:
+            self._s.check_open()
+            self._s.cursors[name] = value
+
+
+@attrs.frozen
+class _MemoryStockPushes:
+    _s: _MemoryState
+
+    async def last_pushed(self, store: str, skus: Iterable[str]) -> Mapping[str, PushedStock]:
+        async with self._s.lock:
+            self._s.check_open()
+            found: dict[str, PushedStock] = {}
+            for sku in skus:
+                push = self._s.pushes.get((store, sku))
+                if push is not None:
+                    found[sku] = push
+            return found
+
+    async def record(self, pushes: Iterable[PushedStock]) -> None:
+        batch = list(pushes)
+        for push in batch:
+            epoch(push.pushed_at)
+        async with self._s.lock:
+            self._s.check_open()
+            for push in batch:
+                # Normalised to UTC so the memory and SQL backends answer equal values.
+                self._s.pushes[(push.store, push.sku)] = attrs.evolve(
+                    push, pushed_at=utc(epoch(push.pushed_at))
+                )
+
+
+@attrs.frozen
+class _MemoryReports:
+    _s: _MemoryState
+
+    async def add(self, report_date: date, payload_json: str) -> Report:
+        async with self._s.lock:
+            self._s.check_open()
+            report = Report(
+                report_date=report_date,
+                payload_json=payload_json,
+                created_at=utc(self._s.clock.time()),
+            )
+            self._s.reports[report_date] = report
+            return report
+
+    async def recent(self, n: int) -> list[Report]:
+        async with self._s.lock:
+            self._s.check_open()
+            if n <= 0:
+                return []
+            latest = sorted(self._s.reports)[-n:]
+            return [self._s.reports[day] for day in latest]
+
+
+@attrs.frozen(init=False)
+class MemoryStore:
+    """Every storage port in memory: the same contracts as `SqliteStore`, for tests.
+
+    Atomic within one event loop (one `anyio.Lock`), gone when the object is. Pass a
+    `FakeClock` to move leases and retention forward without waiting.
+
+    Example:
+        >>> from nswoo.testing import FakeClock
+        >>> store = MemoryStore(clock=FakeClock())
+        >>> store.inbox  # doctest: +ELLIPSIS
+        <...>
+
+    Args:
+        clock: where leases and timestamps read time (default: the system clock).
+        inbox_retention: seconds a finished delivery id is remembered for dedupe.
+    """
+
+    _state: _MemoryState
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        inbox_retention: float = DEFAULT_INBOX_RETENTION,
+    ) -> None:
+        state = _MemoryState(clock=clock or SystemClock(), inbox_retention=inbox_retention)
+        self.__attrs_init__(state)
+
+    @property
+    def order_links(self) -> OrderLinks:
+        """Order links and claims."""
+        return _MemoryOrderLinks(self._state)
+
+    @property
+    def inbox(self) -> Inbox:
+        """Persisted webhook deliveries."""
+        return _MemoryInbox(self._state)
+
+    @property
+    def dead_letters(self) -> DeadLetters:
+        """Failed work waiting for a replay."""
+        return _MemoryDeadLetters(self._state)
+
+    @property
+    def cursors(self) -> Cursors:
+        """Named sync positions."""
+        return _MemoryCursors(self._state)
+
+    @property
+    def stock_pushes(self) -> StockPushes:
+        """Last accepted stock pushes."""
+        return _MemoryStockPushes(self._state)
+
+    @property
+    def reports(self) -> Reports:
+        """Reconciliation history."""
+        return _MemoryReports(self._state)
+
+    async def aclose(self) -> None:
+        """Mark the store closed; later calls raise `StorageError`."""
+        self._state.closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a store from its URL
+
+_SETTING = "NSWOO_<ENV>_STORE"
+
+
+async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTING) -> Store:
+    """Open the store a `NSWOO_<ENV>_STORE` URL names, ready to use (schema checked).
+
+    URL forms:
+
+    - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`: the embedded default
+      (`nswoo.sqlite.SqliteStore`), safe for several processes on one host.
+    - `memory://`: `MemoryStore`, gone at exit (tests and demos only).
+    - `postgresql://...`: planned; refused for now.
+
+    Args:
+        url: the store URL. It may hold a password, so errors never repeat it.
+        clock: where leases and timestamps read time (default: the system clock).
+        key: the setting the URL came from, named in errors (e.g. `NSWOO_PROD_STORE`).
+
+    Raises:
+        ConfigurationError: the URL is malformed, of an unknown scheme, or not allowed.
+        StorageError: the store cannot be opened (corrupt, newer schema, locked, ...).
+    """
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise ConfigurationError(
+            "not a store URL; use sqlite:///path.db, memory:// or postgresql://...", key=key
+        )
+    if scheme == "memory":
+        return MemoryStore(clock=clock)
+    if scheme == "sqlite":
+        # `sqlite:///x.db` is the relative path `x.db` and `sqlite:////x.db` the absolute
+        # `/x.db`, as in SQLAlchemy URLs, which users already know.
+        path = rest[1:] if rest.startswith("/") else ""
+        if not path:
+            raise ConfigurationError(
+                "an SQLite store URL needs a file path: sqlite:///path.db", key=key
+            )
+        if path == ":memory:" or path.startswith("file:"):
+            # Each SQLite connection to :memory: is a separate, empty database, and the store
+            # opens a connection per operation and is shared by several processes; every one
+            # would see its own store and claims would not exclude each other.
+            raise ConfigurationError(
+                "sqlite:///:memory: would give every connection and process its own empty "
+                "database, so claims could not exclude each other; use a file path, or "
+                "memory:// for a single-process test store",
+                key=key,
+            )
+        from .sqlite import SqliteStore  # noqa: PLC0415 - the memory store needs no sqlite3
+
+        return await SqliteStore.open(path, clock=clock)
+    if scheme in {"postgresql", "postgres"}:
+        raise ConfigurationError(
+            "the PostgreSQL store is not available in this version of nswoo (when it is, it "
+            "will need `pip install 'nswoo[postgres]'`); use sqlite:///path.db",
+            key=key,
+        )
+    raise ConfigurationError(
+        f"unknown store URL scheme {scheme!r}; use sqlite:///path.db, memory:// or "
+        "postgresql://...",
+        key=key,
+    )

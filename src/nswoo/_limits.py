@@ -1,18 +1,42 @@
-"""The limiter: one per system, shared by every caller, keeping nswoo under the limits."""
+"""The limiter: one per system, shared by every caller, keeping nswoo under the limits.
+
+NetSuite governs concurrency per account, in one pool shared by SOAP, REST, RESTlets and
+every other integration (reference netsuite.md §5); hosts in front of WooCommerce throttle
+too (woocommerce.md §9). A limiter caps how many requests are in flight, pauses *every*
+caller when the service says "too many", and adapts: its working cap drops on a 429 and
+climbs back slowly, so a cap configured above the account's real limit converges below it
+instead of living on 429s.
+"""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import math
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
+import anyio
 import attrs
 
-__all__ = ["Limiter", "LimiterStats", "Permit"]
+from ._clock import Clock, SystemClock
+
+__all__ = ["Limiter", "LimiterStats", "LocalLimiter", "Permit", "UnlimitedLimiter"]
 
 
 @attrs.frozen
 class LimiterStats:
-    """Counters a limiter exposes (for logs, `nswoo check`, the demo and benchmarks)."""
+    """Counters a limiter exposes (for logs, `nswoo check`, the demo and benchmarks).
+
+    Attributes:
+        in_flight: requests holding a slot now.
+        max_in_flight: the most that ever held a slot at once.
+        cap: the working cap now (adapted).
+        configured_cap: the cap the limiter was built with; `cap` never exceeds it.
+        rate_limited: how many 429/503 answers were reported.
+        waits: how many acquisitions had to wait for a pause to end.
+        paused_until: the clock time until which nobody may send, if paused.
+        min_cap_seen: the lowest working cap so far.
+    """
 
     in_flight: int
     max_in_flight: int
@@ -21,6 +45,8 @@ class LimiterStats:
     rate_limited: int
     waits: int
     paused_until: float | None
+    min_cap_seen: int
+    acquired: int
 
 
 class Permit(Protocol):
@@ -44,3 +70,201 @@ class Limiter(Protocol):
     def acquire(self) -> AbstractAsyncContextManager[Permit]: ...
 
     def stats(self) -> LimiterStats: ...
+
+
+@attrs.define
+class _LocalPermit:
+    limiter: LocalLimiter
+    epoch: int
+    full_mark: int
+
+    async def succeeded(self) -> None:
+        self.limiter._on_success(self)
+
+    async def rate_limited(self, delay: float) -> None:
+        await self.limiter._on_rate_limited(self, delay)
+
+
+class LocalLimiter:
+    """An in-process `Limiter` on anyio: a cap on in-flight requests, a shared pause, AIMD.
+
+    Adaptation is additive-increase, multiplicative-decrease: the first 429 reported by a
+    request admitted under the current cap halves the cap (later 429s from the same cohort
+    do not cut it again); after `increase_after` successes while the limiter was full, the
+    cap grows by one, never above `cap`. Growth only counts when the limiter is saturated,
+    so a quiet period cannot talk it back up to a cap the service never allowed.
+
+    Example:
+        >>> limiter = LocalLimiter(5)
+        >>> limiter.stats().cap
+        5
+
+    Args:
+        cap: the configured maximum in flight (NetSuite default 5, WooCommerce 4).
+        clock: time source for pauses (tests inject `nswoo.testing.FakeClock`).
+        min_cap: the working cap never drops below this.
+        increase_after: saturated successes needed to raise the cap by one.
+    """
+
+    def __init__(
+        self,
+        cap: int,
+        *,
+        clock: Clock | None = None,
+        min_cap: int = 1,
+        increase_after: int = 20,
+    ) -> None:
+        if cap < 1:
+            raise ValueError(f"cap must be at least 1, got {cap}")
+        if not 1 <= min_cap <= cap:
+            raise ValueError(f"min_cap must be between 1 and cap ({cap}), got {min_cap}")
+        self._clock = clock or SystemClock()
+        self._configured = cap
+        self._cap = cap
+        self._min_cap = min_cap
+        self._increase_after = increase_after
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._acquired = 0
+        self._rate_limited = 0
+        self._waits = 0
+        self._paused_until: float | None = None
+        self._epoch = 0
+        self._successes = 0
+        self._full_events = 0
+        self._min_cap_seen = cap
+        self._condition = anyio.Condition()
+
+    def stats(self) -> LimiterStats:
+        """A snapshot of the counters."""
+        paused = self._paused_until
+        if paused is not None and paused <= self._clock.now():
+            paused = None
+        return LimiterStats(
+            in_flight=self._in_flight,
+            max_in_flight=self._max_in_flight,
+            cap=self._cap,
+            configured_cap=self._configured,
+            rate_limited=self._rate_limited,
+            waits=self._waits,
+            paused_until=paused,
+            min_cap_seen=self._min_cap_seen,
+            acquired=self._acquired,
+        )
+
+    def acquire(self) -> AbstractAsyncContextManager[Permit]:
+        """Wait for the pause to end and a slot to free, then hold it."""
+        return self._acquire()
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Permit]:
+        permit = await self._take_slot()
+        try:
+            yield permit
+        finally:
+            # Shielded: a cancelled request must still give its slot back.
+            with anyio.CancelScope(shield=True):
+                async with self._condition:
+                    self._in_flight -= 1
+                    self._condition.notify_all()
+
+    async def _take_slot(self) -> _LocalPermit:
+        waited = False
+        while True:
+            pause = self._remaining_pause()
+            if pause > 0:
+                if not waited:
+                    self._waits += 1
+                    waited = True
+                await self._clock.sleep(pause)
+                continue
+            async with self._condition:
+                if self._remaining_pause() > 0:
+                    continue
+                if self._in_flight >= self._cap:
+                    await self._condition.wait()
+                    continue
+                mark = self._full_events
+                self._in_flight += 1
+                self._acquired += 1
+                self._max_in_flight = max(self._max_in_flight, self._in_flight)
+                if self._in_flight >= self._cap:
+                    self._full_events += 1
+                return _LocalPermit(self, self._epoch, mark)
+
+    def _remaining_pause(self) -> float:
+        if self._paused_until is None:
+            return 0.0
+        return max(0.0, self._paused_until - self._clock.now())
+
+    def _on_success(self, permit: _LocalPermit) -> None:
+        # Only successes while the limiter was full say the service could take more.
+        saturated = self._full_events > permit.full_mark
+        if not saturated or permit.epoch != self._epoch or self._cap >= self._configured:
+            return
+        self._successes += 1
+        if self._successes >= self._increase_after:
+            self._cap += 1
+            self._successes = 0
+            self._epoch += 1
+
+    async def _on_rate_limited(self, permit: _LocalPermit, delay: float) -> None:
+        self._rate_limited += 1
+        until = self._clock.now() + max(0.0, delay)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        if permit.epoch == self._epoch:
+            # First 429 of this cohort: cut once; the rest of the cohort was admitted under
+            # the old cap and says nothing new about the limit.
+            self._cap = max(self._min_cap, min(self._cap - 1, math.floor(self._cap / 2)))
+            self._min_cap_seen = min(self._min_cap_seen, self._cap)
+            self._epoch += 1
+            self._successes = 0
+        async with self._condition:
+            self._condition.notify_all()
+
+
+@attrs.define
+class _NullPermit:
+    async def succeeded(self) -> None:
+        return None
+
+    async def rate_limited(self, delay: float) -> None:
+        return None
+
+
+class UnlimitedLimiter:
+    """A `Limiter` that never waits: for tests that are not about limits."""
+
+    def __init__(self) -> None:
+        self._in_flight = 0
+        self._max = 0
+        self._acquired = 0
+
+    def stats(self) -> LimiterStats:
+        """Counters; `cap` is reported as the most ever in flight."""
+        return LimiterStats(
+            in_flight=self._in_flight,
+            max_in_flight=self._max,
+            cap=max(self._max, 1),
+            configured_cap=max(self._max, 1),
+            rate_limited=0,
+            waits=0,
+            paused_until=None,
+            min_cap_seen=max(self._max, 1),
+            acquired=self._acquired,
+        )
+
+    def acquire(self) -> AbstractAsyncContextManager[Permit]:
+        """Hold a slot without waiting."""
+        return self._acquire()
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Permit]:
+        self._in_flight += 1
+        self._acquired += 1
+        self._max = max(self._max, self._in_flight)
+        try:
+            yield _NullPermit()
+        finally:
+            self._in_flight -= 1

@@ -200,7 +200,13 @@ class ApiError(NswooError):
         self.retry_after = retry_after
         self.method = method
         self.path = path
+        self.attempts = 1
+        """How many times the request was sent before this error was raised."""
         super().__init__(self._build_message())
+
+    def __str__(self) -> str:
+        # Built on demand: the pipeline may attach retry_after or a hint after construction.
+        return self._build_message()
 
     def _summary(self) -> str:
         return self.detail or "request failed"

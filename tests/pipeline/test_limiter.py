@@ -1,0 +1,128 @@
+"""LocalLimiter: caps in-flight work, pauses every caller, adapts its cap."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from nswoo._limits import LocalLimiter, UnlimitedLimiter
+from nswoo.testing import FakeClock
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_two_hundred_tasks_never_exceed_a_cap_of_five() -> None:
+    """200 concurrent tasks through a limiter of 5 never hold more than 5 slots."""
+    limiter = LocalLimiter(5)
+    seen = 0
+    peak = 0
+
+    async def work() -> None:
+        nonlocal seen, peak
+        async with limiter.acquire() as permit:
+            seen += 1
+            peak = max(peak, seen)
+            await anyio.sleep(0.001)
+            seen -= 1
+            await permit.succeeded()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(work)
+    assert peak == 5
+    assert limiter.stats().max_in_flight == 5
+    assert limiter.stats().acquired == 200
+    assert limiter.stats().in_flight == 0
+
+
+async def test_rate_limit_pauses_every_caller_until_the_delay_ends() -> None:
+    """After rate_limited(2.0), no caller gets a slot before 2 s have passed."""
+    clock = FakeClock()
+    limiter = LocalLimiter(4, clock=clock)
+    async with limiter.acquire() as permit:
+        await permit.rate_limited(2.0)
+    granted: list[float] = []
+
+    async def caller() -> None:
+        async with limiter.acquire():
+            granted.append(clock.now())
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(10):
+            tg.start_soon(caller)
+    assert len(granted) == 10
+    assert min(granted) >= 2.0
+    assert limiter.stats().waits == 10
+
+
+async def test_cap_halves_once_per_cohort_and_recovers_slowly() -> None:
+    """Several 429s from one cohort cut the cap once; saturated successes raise it by one."""
+    limiter = LocalLimiter(8, clock=FakeClock(), increase_after=3)
+    permits = []
+    async with anyio.create_task_group() as tg:
+
+        async def hold(i: int) -> None:
+            async with limiter.acquire() as permit:
+                permits.append(permit)
+                await anyio.sleep(0.01)
+                if i < 5:
+                    await permit.rate_limited(0.0)
+
+        for i in range(8):
+            tg.start_soon(hold, i)
+    assert limiter.stats().cap == 4
+    assert limiter.stats().rate_limited == 5
+    # Saturate the cap of 4 and succeed: the cap climbs back by one after 3 successes.
+    for _ in range(2):
+        async with anyio.create_task_group() as tg:
+
+            async def ok() -> None:
+                async with limiter.acquire() as permit:
+                    await anyio.sleep(0.005)
+                    await permit.succeeded()
+
+            for _ in range(4):
+                tg.start_soon(ok)
+    assert limiter.stats().cap == 5
+    assert limiter.stats().configured_cap == 8
+
+
+async def test_cap_never_exceeds_configuration_or_drops_below_minimum() -> None:
+    """The working cap stays within [min_cap, configured cap]."""
+    limiter = LocalLimiter(3, clock=FakeClock(), min_cap=2, increase_after=1)
+    for _ in range(5):
+        async with limiter.acquire() as permit:
+            await permit.rate_limited(0.0)
+    assert limiter.stats().cap == 2
+    for _ in range(10):
+        async with limiter.acquire() as permit:
+            await permit.succeeded()
+    assert limiter.stats().cap <= 3
+
+
+def test_invalid_caps_are_refused() -> None:
+    """A cap below 1 or a min_cap above the cap is a ValueError."""
+    with pytest.raises(ValueError, match="cap must be at least 1"):
+        LocalLimiter(0)
+    with pytest.raises(ValueError, match="min_cap"):
+        LocalLimiter(2, min_cap=3)
+
+
+async def test_cancelled_holder_gives_its_slot_back() -> None:
+    """A task cancelled while holding a slot releases it."""
+    limiter = LocalLimiter(1)
+    with anyio.move_on_after(0.01):
+        async with limiter.acquire():
+            await anyio.sleep(1)
+    assert limiter.stats().in_flight == 0
+    with anyio.fail_after(1):
+        async with limiter.acquire():
+            pass
+
+
+async def test_unlimited_limiter_counts_without_waiting() -> None:
+    """UnlimitedLimiter never waits and still reports what it saw."""
+    limiter = UnlimitedLimiter()
+    async with limiter.acquire(), limiter.acquire():
+        assert limiter.stats().in_flight == 2
+    assert limiter.stats().max_in_flight == 2

@@ -23,9 +23,17 @@ from ._records import WooRefund as WooRefund
 from ._records import WooShippingLine as WooShippingLine
 from ._records import WooTaxLine as WooTaxLine
 from ._records import WooVariation as WooVariation
+from ._webhooks import DEFAULT_MAX_BODY_BYTES as DEFAULT_MAX_BODY_BYTES
+from ._webhooks import Delivery as Delivery
+from ._webhooks import Ping as Ping
+from ._webhooks import sign_body as sign_body
+from ._webhooks import verify_delivery as verify_delivery
 
 __all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "Delivery",
     "ManageStock",
+    "Ping",
     "WooAddress",
     "WooCouponLine",
     "WooFeeLine",
@@ -40,10 +48,12 @@ __all__ = [
     "WooVariation",
     "dumps",
     "loads",
+    "sign_body",
     "structure_order",
     "structure_product",
     "structure_variation",
     "unstructure_order",
     "unstructure_product",
     "unstructure_variation",
+    "verify_delivery",
 ]

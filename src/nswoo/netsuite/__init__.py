@@ -1,0 +1,59 @@
+"""The NetSuite edge: auth, the REST record and SuiteQL client, wire models, errors."""
+
+from __future__ import annotations
+
+from ._auth import M2MTokenSource as M2MTokenSource
+from ._auth import RefreshTokenSource as RefreshTokenSource
+from ._auth import TbaAuth as TbaAuth
+from ._auth import netsuite_auth as netsuite_auth
+from ._auth import unauthorized_hint as unauthorized_hint
+from ._faults import classify_field_error as classify_field_error
+from ._faults import translate as translate
+from ._metadata import FieldDef as FieldDef
+from ._metadata import RecordSchema as RecordSchema
+from ._metadata import parse_record_schema as parse_record_schema
+from ._records import Address as Address
+from ._records import CustomerDraft as CustomerDraft
+from ._records import ExternalId as ExternalId
+from ._records import SalesOrderDraft as SalesOrderDraft
+from ._records import SalesOrderLine as SalesOrderLine
+from ._records import dumps as dumps
+from ._records import to_body as to_body
+from ._suiteql import Query as Query
+from ._suiteql import SuiteQLPage as SuiteQLPage
+from ._suiteql import id_list as id_list
+from ._suiteql import ident as ident
+from ._suiteql import internal_id as internal_id
+from ._suiteql import number as number
+from ._suiteql import suiteql_queries as suiteql_queries
+from ._suiteql import suiteql_query as suiteql_query
+from ._suiteql import text as text
+
+__all__ = [
+    "Address",
+    "CustomerDraft",
+    "ExternalId",
+    "FieldDef",
+    "M2MTokenSource",
+    "Query",
+    "RecordSchema",
+    "RefreshTokenSource",
+    "SalesOrderDraft",
+    "SalesOrderLine",
+    "SuiteQLPage",
+    "TbaAuth",
+    "classify_field_error",
+    "dumps",
+    "id_list",
+    "ident",
+    "internal_id",
+    "netsuite_auth",
+    "number",
+    "parse_record_schema",
+    "suiteql_queries",
+    "suiteql_query",
+    "text",
+    "to_body",
+    "translate",
+    "unauthorized_hint",
+]

@@ -183,16 +183,20 @@ def is_loopback_host(host: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """`postgresql://user:pw@db/x` → `postgresql://user:**********@db/x` (for repr and output)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _REDACTED
-    if parts.password is None:
+    """`postgresql://user:pw@db/x` → `postgresql://user:**********@db/x` (for repr and output).
+
+    Works on the text rather than a parsed URL: a password with an unescaped `/`, `?` or `#`
+    would make a parser see it as a path, and it must be masked all the same.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:{_REDACTED}@{hostport}").geturl()
+    userinfo, _, hostpart = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not colon:
+        # Only a user name (no password), unless the "user" is a token (redis://token@host).
+        return f"{scheme}://{_REDACTED}@{hostpart}"
+    return f"{scheme}://{user}:{_REDACTED}@{hostpart}"
 
 
 @attrs.frozen

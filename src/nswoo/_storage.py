@@ -488,7 +488,8 @@ def decide_link(
 
 def link_from_row(row: LinkRow, *, store: str, order_id: int) -> OrderLink:
     """The `OrderLink` a linked row stands for."""
-    assert row.sales_order_id is not None  # noqa: S101 - callers check; mypy narrowing
+    if row.sales_order_id is None:
+        raise ValueError("the row holds no link")
     return OrderLink(
         store=store,
         order_id=order_id,
@@ -861,10 +862,14 @@ class MemoryStore:
     `FakeClock` to move leases and retention forward without waiting.
 
     Example:
+        >>> import anyio
         >>> from nswoo.testing import FakeClock
-        >>> store = MemoryStore(clock=FakeClock())
-        >>> store.inbox  # doctest: +ELLIPSIS
-        <...>
+        >>> async def deliver_twice() -> list[bool]:
+        ...     inbox = MemoryStore(clock=FakeClock()).inbox
+        ...     put = lambda: inbox.put("main", "d-1", topic="order.created", order_id=1, body=b"")
+        ...     return [await put(), await put()]
+        >>> anyio.run(deliver_twice)
+        [True, False]
 
     Args:
         clock: where leases and timestamps read time (default: the system clock).

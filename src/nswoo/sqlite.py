@@ -371,9 +371,12 @@ class _SqliteOrderLinks:
     _db: _Db
 
     async def claim(self, store: str, order_id: int, *, owner: str, lease_seconds: float) -> Claim:
-        now = self._db.clock.time()
+        clock = self._db.clock
 
         def claim(conn: sqlite3.Connection) -> Claim:
+            # Read inside the write lock: time spent waiting for it must not count as
+            # lease time already granted, nor make a lapsed lease look live.
+            now = clock.time()
             answer, write = decide_claim(
                 _link_row(conn, store, order_id),
                 store=store,
@@ -391,9 +394,10 @@ class _SqliteOrderLinks:
     async def link(
         self, store: str, order_id: int, *, sales_order_id: str, owner: str
     ) -> OrderLink:
-        now = self._db.clock.time()
+        clock = self._db.clock
 
         def link(conn: sqlite3.Connection) -> OrderLink:
+            now = clock.time()
             answer, write = decide_link(
                 _link_row(conn, store, order_id),
                 store=store,
@@ -410,9 +414,10 @@ class _SqliteOrderLinks:
         return await self._db.run(self._db.write(link))
 
     async def release(self, store: str, order_id: int, *, owner: str) -> bool:
-        now = self._db.clock.time()
+        clock = self._db.clock
 
         def release(conn: sqlite3.Connection) -> bool:
+            now = clock.time()
             cursor = conn.execute(
                 "DELETE FROM order_links WHERE store = ? AND order_id = ? "
                 "AND sales_order_id IS NULL AND lease_owner = ? AND lease_expires > ?",
@@ -492,9 +497,10 @@ class _SqliteInbox:
     async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
-        now = self._db.clock.time()
+        clock = self._db.clock
 
         def take(conn: sqlite3.Connection) -> list[InboxItem]:
+            now = clock.time()
             rows = conn.execute(
                 "UPDATE inbox SET lease_owner = ?, lease_expires = ?, attempts = attempts + 1 "
                 "WHERE item_id IN (SELECT item_id FROM inbox WHERE done_at IS NULL "

@@ -7,6 +7,11 @@ from ._auth import RefreshTokenSource as RefreshTokenSource
 from ._auth import TbaAuth as TbaAuth
 from ._auth import netsuite_auth as netsuite_auth
 from ._auth import unauthorized_hint as unauthorized_hint
+from ._client import NetSuiteClient as NetSuiteClient
+from ._client import ProbeResult as ProbeResult
+from ._client import open_netsuite as open_netsuite
+from ._client import parse_location_id as parse_location_id
+from ._client import probe as probe
 from ._faults import classify_field_error as classify_field_error
 from ._faults import translate as translate
 from ._metadata import FieldDef as FieldDef
@@ -35,6 +40,8 @@ __all__ = [
     "ExternalId",
     "FieldDef",
     "M2MTokenSource",
+    "NetSuiteClient",
+    "ProbeResult",
     "Query",
     "RecordSchema",
     "RefreshTokenSource",
@@ -49,7 +56,10 @@ __all__ = [
     "internal_id",
     "netsuite_auth",
     "number",
+    "open_netsuite",
+    "parse_location_id",
     "parse_record_schema",
+    "probe",
     "suiteql_queries",
     "suiteql_query",
     "text",

@@ -283,8 +283,12 @@ def parse_config(text: str, *, source: str = "config") -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # Python 3.11's message ends in "(at line N, column M)"; it holds no file content.
-        raise SettingsRefused([(source, f"is not valid TOML: {exc}")]) from exc
+        # The message ends in "(at line N, column M)" and holds no file content; an error
+        # at the end of the document has no line, so name the last line that has text.
+        where = str(exc)
+        if "line" not in where:
+            where += f" (after line {text.rstrip().count(chr(10)) + 1})"
+        raise SettingsRefused([(source, f"is not valid TOML: {where}")]) from exc
     return Config.from_mapping(data)
 
 

@@ -1,0 +1,299 @@
+"""The WooCommerce simulator's webhook sender, following `reference/woocommerce.md` §8.
+
+It signs bodies itself (base64 HMAC-SHA256 over the exact bytes sent), independently of
+nswoo's receiver, so a bug in one cannot hide in the other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any, Literal
+
+import attrs
+import httpx
+
+__all__ = ["DeliveryResult", "WebhookSubscription", "php_json_encode", "webhook_signature"]
+
+WebhookStatus = Literal["active", "paused", "disabled"]
+DeliveryKind = Literal["delivery", "duplicate", "redelivery", "ping"]
+
+# §8: the request is sent with a 60 s timeout and redirects are not followed.
+_DELIVERY_TIMEOUT = 60.0
+
+
+def php_json_encode(payload: Any) -> bytes:
+    """`trim(wp_json_encode($payload))` (§8) as bytes.
+
+    `wp_json_encode` calls PHP's `json_encode` with default flags, which (general PHP
+    knowledge, not in the reference) escapes `/` as `\\/` and non-ASCII as `\\uXXXX` and adds no
+    spaces. Receivers must therefore verify the raw bytes, never a re-serialisation.
+    """
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    # A "/" can only occur inside JSON strings, so escaping every one is exact.
+    return text.replace("/", "\\/").encode("ascii")
+
+
+def webhook_signature(body: bytes, secret: str) -> str:
+    """`base64_encode(hash_hmac('sha256', $body, $secret, true))` (§8)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@attrs.define(kw_only=True)
+class WebhookSubscription:
+    """A webhook as WooCommerce stores it: where to POST which topic, signed with which secret.
+
+    `id`, `status`, `failure_count` and `pending_delivery` are the sender's state: the
+    simulator assigns `id` when the subscription is added, and a webhook whose consecutive
+    failures pass the limit becomes `disabled` (§8). Set `status="active"` to re-enable it.
+
+    Example:
+        >>> sub = WebhookSubscription(
+        ...     delivery_url="http://127.0.0.1:8000/webhooks/woocommerce",
+        ...     topic="order.updated",
+        ...     secret="s3cret",
+        ... )
+        >>> sub.status, sub.failure_count
+        ('active', 0)
+    """
+
+    delivery_url: str
+    topic: str
+    secret: str = attrs.field(repr=False)
+    name: str = ""
+    id: int = 0
+    status: WebhookStatus = "active"
+    failure_count: int = 0
+    pending_delivery: bool = True
+
+    @property
+    def resource(self) -> str:
+        """`order` for `order.updated`."""
+        return self.topic.split(".", 1)[0]
+
+    @property
+    def event(self) -> str:
+        """`updated` for `order.updated`."""
+        return self.topic.split(".", 1)[-1]
+
+
+@attrs.frozen(kw_only=True)
+class DeliveryResult:
+    """What one webhook POST did.
+
+    `ok` follows WooCommerce: a status from 200 to 302 is a success (§8; for a ping, exactly
+    200). `kind` is `delivery`, `duplicate` (the same delivery sent again, same delivery id),
+    `redelivery` (the same event again with a new delivery id) or `ping`.
+    """
+
+    webhook_id: int
+    topic: str
+    resource_id: int | None
+    delivery_id: str | None
+    body: bytes = attrs.field(repr=False)
+    status_code: int | None
+    error: str | None
+    ok: bool
+    kind: DeliveryKind
+
+
+@attrs.frozen
+class _Pending:
+    webhook_id: int
+    resource: str
+    resource_id: int
+    event: str
+
+
+@attrs.define(kw_only=True)
+class WebhookSender:
+    """Queues and delivers webhook events; the simulator owns one.
+
+    `payload(resource, id)` returns the REST representation at delivery time (§8: the payload
+    is built when the delivery runs, not when the event happened).
+    """
+
+    source_url: str
+    user_agent: str
+    payload: Callable[[str, int], dict[str, Any]]
+    time: Callable[[], float]
+    salt: bytes
+    max_failures: int = 5
+    delivery_ids: Literal["per-second", "unique"] = "per-second"
+    ping_content_type: str | None = "application/x-www-form-urlencoded"
+    duplicate: Callable[[int], bool] = attrs.field(default=lambda _n: False)
+    redeliver: Callable[[int], bool] = attrs.field(default=lambda _n: False)
+    subscriptions: dict[int, WebhookSubscription] = attrs.field(factory=dict)
+    pending: list[_Pending] = attrs.field(factory=list)
+    results: list[DeliveryResult] = attrs.field(factory=list)
+    _deliveries: int = attrs.field(init=False, default=0)
+    _unique: int = attrs.field(init=False, default=0)
+
+    def add(self, subscription: WebhookSubscription, webhook_id: int) -> WebhookSubscription:
+        """Register `subscription` under `webhook_id`."""
+        subscription.id = webhook_id
+        self.subscriptions[webhook_id] = subscription
+        return subscription
+
+    def queue(self, resource: str, resource_id: int, event: str) -> None:
+        """Queue deliveries of `<resource>.<event>` for every active matching webhook.
+
+        §8: an identical action already pending is not queued again, so bursts of updates to
+        one resource collapse into one delivery.
+        """
+        for sub in self.subscriptions.values():
+            if sub.status != "active" or sub.resource != resource or sub.event != event:
+                continue
+            entry = _Pending(sub.id, resource, resource_id, event)
+            if entry not in self.pending:
+                self.pending.append(entry)
+
+    def _delivery_id(self, webhook_id: int, *, fresh: bool) -> str:
+        # §8: `wp_hash(webhook_id . time())`, an HMAC-MD5 hex digest: two deliveries of one
+        # webhook within the same second share an id. `fresh` (redeliveries) and the "unique"
+        # mode add a counter so the id is new.
+        seed = f"{webhook_id}{int(self.time())}"
+        if fresh or self.delivery_ids == "unique":
+            self._unique += 1
+            seed += f"#{self._unique}"
+        return hmac.new(self.salt, seed.encode(), hashlib.md5).hexdigest()
+
+    async def _post(
+        self,
+        client: httpx.AsyncClient,
+        sub: WebhookSubscription,
+        entry: _Pending,
+        *,
+        kind: DeliveryKind,
+        delivery_id: str,
+    ) -> DeliveryResult:
+        if entry.event == "deleted":
+            payload: dict[str, Any] = {"id": entry.resource_id}  # §8: deleted sends only the id
+        else:
+            payload = self.payload(entry.resource, entry.resource_id)
+        body = php_json_encode(payload)
+        headers = {
+            "User-Agent": self.user_agent,
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": self.source_url,
+            "X-WC-Webhook-Topic": sub.topic,
+            "X-WC-Webhook-Resource": entry.resource,
+            "X-WC-Webhook-Event": entry.event,
+            "X-WC-Webhook-Signature": webhook_signature(body, sub.secret),
+            "X-WC-Webhook-ID": str(sub.id),
+            "X-WC-Webhook-Delivery-ID": delivery_id,
+        }
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = await client.post(
+                sub.delivery_url,
+                content=body,
+                headers=headers,
+                timeout=_DELIVERY_TIMEOUT,
+                follow_redirects=False,
+            )
+            status_code = response.status_code
+        except httpx.HTTPError as exc:
+            # §8: transport errors and timeouts are failures (a WP_Error's code casts to 0).
+            error = f"{type(exc).__name__}: {exc}"
+        ok = status_code is not None and 200 <= status_code < 303
+        self._log_delivery(sub, ok=ok)
+        result = DeliveryResult(
+            webhook_id=sub.id,
+            topic=sub.topic,
+            resource_id=entry.resource_id,
+            delivery_id=delivery_id,
+            body=body,
+            status_code=status_code,
+            error=error,
+            ok=ok,
+            kind=kind,
+        )
+        self.results.append(result)
+        return result
+
+    def _log_delivery(self, sub: WebhookSubscription, *, ok: bool) -> None:
+        # §8 `log_delivery`/`failed_delivery`: success resets the count; on failure the webhook
+        # is disabled once the count already exceeds the limit, else the count grows. With the
+        # default 5 the 7th consecutive failure disables it. Nothing is ever retried.
+        if ok:
+            sub.failure_count = 0
+        elif sub.failure_count > self.max_failures:
+            sub.status = "disabled"
+        else:
+            sub.failure_count += 1
+
+    async def deliver_pending(self, client: httpx.AsyncClient) -> list[DeliveryResult]:
+        """POST every queued delivery once, in order; failures are counted, never retried."""
+        queue, self.pending = self.pending, []
+        results: list[DeliveryResult] = []
+        redeliveries: list[tuple[WebhookSubscription, _Pending]] = []
+        for entry in queue:
+            sub = self.subscriptions.get(entry.webhook_id)
+            if sub is None or sub.status != "active":
+                continue
+            number = self._deliveries
+            self._deliveries += 1
+            delivery_id = self._delivery_id(sub.id, fresh=False)
+            results.append(
+                await self._post(client, sub, entry, kind="delivery", delivery_id=delivery_id)
+            )
+            if self.duplicate(number) and sub.status == "active":
+                results.append(
+                    await self._post(client, sub, entry, kind="duplicate", delivery_id=delivery_id)
+                )
+            if self.redeliver(number):
+                redeliveries.append((sub, entry))
+        for sub, entry in redeliveries:
+            if sub.status == "active":
+                delivery_id = self._delivery_id(sub.id, fresh=True)
+                results.append(
+                    await self._post(client, sub, entry, kind="redelivery", delivery_id=delivery_id)
+                )
+        return results
+
+    async def send_ping(self, client: httpx.AsyncClient, webhook_id: int) -> DeliveryResult:
+        """POST `webhook_id=<id>` with only `User-Agent` (§8): no signature, no X-WC headers.
+
+        Only exactly 200 succeeds; it clears `pending_delivery`. A failed ping leaves
+        `failure_count` alone. The Content-Type of a ping is Unconfirmed 3 (WooCommerce sets
+        none; cURL sends a string body as form data), hence `ping_content_type`.
+        """
+        sub = self.subscriptions[webhook_id]
+        body = f"webhook_id={webhook_id}".encode()
+        headers = {"User-Agent": self.user_agent}
+        if self.ping_content_type:
+            headers["Content-Type"] = self.ping_content_type
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = await client.post(
+                sub.delivery_url,
+                content=body,
+                headers=headers,
+                timeout=_DELIVERY_TIMEOUT,
+                follow_redirects=False,
+            )
+            status_code = response.status_code
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        ok = status_code == 200
+        if ok:
+            sub.pending_delivery = False
+        result = DeliveryResult(
+            webhook_id=webhook_id,
+            topic=sub.topic,
+            resource_id=None,
+            delivery_id=None,
+            body=body,
+            status_code=status_code,
+            error=error,
+            ok=ok,
+            kind="ping",
+        )
+        self.results.append(result)
+        return result

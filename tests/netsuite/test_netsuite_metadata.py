@@ -45,7 +45,7 @@ SALES_ORDER_SCHEMA = {
 def test_fields_are_typed_labelled_and_flagged() -> None:
     """Each property becomes a FieldDef with label, type, required and custom flags."""
     schema = parse_record_schema("salesOrder", SALES_ORDER_SCHEMA)
-    assert [f.id for f in schema.fields] == sorted(SALES_ORDER_SCHEMA["properties"])  # type: ignore[call-overload]
+    assert [f.id for f in schema.fields] == sorted(SALES_ORDER_SCHEMA["properties"])
     entity = schema.field("entity")
     assert entity is not None
     assert (entity.label, entity.type, entity.required, entity.custom) == (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -151,6 +151,10 @@ def _custom_fields(_instance: object, _attribute: object, value: Mapping[str, ob
             raise _problem("custom field values must be str, int, Decimal or bool", field=key)
 
 
+def _line_tuple(value: Iterable[SalesOrderLine]) -> tuple[SalesOrderLine, ...]:
+    return tuple(value)
+
+
 def _frozen_mapping(value: Mapping[str, CustomFieldValue]) -> Mapping[str, CustomFieldValue]:
     # A private copy, so a draft cannot change after validation.
     return dict(value)
@@ -206,7 +210,7 @@ class SalesOrderDraft:
     """
 
     entity: int = attrs.field(validator=_positive_id)
-    lines: tuple[SalesOrderLine, ...] = attrs.field(converter=tuple)
+    lines: tuple[SalesOrderLine, ...] = attrs.field(converter=_line_tuple)
     external_id: ExternalId | None = None
     custom_fields: Mapping[str, CustomFieldValue] = attrs.field(
         factory=dict, converter=_frozen_mapping, validator=_custom_fields

@@ -1,7 +1,24 @@
-"""WooCommerce: the wc/v3 client, its models and webhook verification."""
+"""WooCommerce: the wc/v3 client, its models, and webhook verification.
+
+- `WooClient`: orders, products and variations, batch stock updates, on the shared HTTP
+  pipeline (limiter, Basic auth, retries, error translation).
+- `WooOrder`, `WooProduct`, `WooVariation` and friends: frozen attrs models with exact
+  `Decimal` money, built by `structure_order` / `structure_product` / `structure_variation`.
+- `verify_delivery`: webhook signature, ping, size and payload checks, without I/O.
+"""
 
 from __future__ import annotations
 
+from ._client import BATCH_LIMIT as BATCH_LIMIT
+from ._client import PAGE_SIZE as PAGE_SIZE
+from ._client import BatchItemError as BatchItemError
+from ._client import BatchResult as BatchResult
+from ._client import Patch as Patch
+from ._client import StockUpdate as StockUpdate
+from ._client import WooClient as WooClient
+from ._client import check_store as check_store
+from ._client import probe as probe
+from ._client import unsearchable_skus as unsearchable_skus
 from ._convert import dumps as dumps
 from ._convert import loads as loads
 from ._convert import structure_order as structure_order
@@ -30,11 +47,18 @@ from ._webhooks import sign_body as sign_body
 from ._webhooks import verify_delivery as verify_delivery
 
 __all__ = [
+    "BATCH_LIMIT",
+    "BatchItemError",
+    "BatchResult",
     "DEFAULT_MAX_BODY_BYTES",
     "Delivery",
     "ManageStock",
+    "PAGE_SIZE",
+    "Patch",
     "Ping",
+    "StockUpdate",
     "WooAddress",
+    "WooClient",
     "WooCouponLine",
     "WooFeeLine",
     "WooItemTax",
@@ -46,12 +70,15 @@ __all__ = [
     "WooShippingLine",
     "WooTaxLine",
     "WooVariation",
+    "check_store",
     "dumps",
     "loads",
+    "probe",
     "sign_body",
     "structure_order",
     "structure_product",
     "structure_variation",
+    "unsearchable_skus",
     "unstructure_order",
     "unstructure_product",
     "unstructure_variation",

@@ -20,11 +20,15 @@ from ._metadata import parse_record_schema as parse_record_schema
 from ._records import Address as Address
 from ._records import CustomerDraft as CustomerDraft
 from ._records import ExternalId as ExternalId
+from ._records import RecordDraft as RecordDraft
+from ._records import RecordId as RecordId
 from ._records import SalesOrderDraft as SalesOrderDraft
 from ._records import SalesOrderLine as SalesOrderLine
 from ._records import dumps as dumps
 from ._records import to_body as to_body
+from ._suiteql import IdList as IdList
 from ._suiteql import Query as Query
+from ._suiteql import SqlValue as SqlValue
 from ._suiteql import SuiteQLPage as SuiteQLPage
 from ._suiteql import id_list as id_list
 from ._suiteql import ident as ident
@@ -39,14 +43,18 @@ __all__ = [
     "CustomerDraft",
     "ExternalId",
     "FieldDef",
+    "IdList",
     "M2MTokenSource",
     "NetSuiteClient",
     "ProbeResult",
     "Query",
+    "RecordDraft",
+    "RecordId",
     "RecordSchema",
     "RefreshTokenSource",
     "SalesOrderDraft",
     "SalesOrderLine",
+    "SqlValue",
     "SuiteQLPage",
     "TbaAuth",
     "classify_field_error",

@@ -242,6 +242,15 @@ class WooSimulator:
             redeliver=self._injector.redeliver_webhook,
         )
 
+    def rebase(self, url: str) -> None:
+        """Move the store to `url` (its site root): links, `_links` and webhook sources follow.
+
+        For servers bound to a free port, whose address is known only once they listen.
+        """
+        self.url = url.rstrip("/")
+        self._store.base_url = self.url
+        self._webhooks.source_url = self.url + "/"
+
     # -----------------------------------------------------------------------------------------
     # Seeding
 

@@ -1,0 +1,337 @@
+"""Serve the simulators over loopback HTTP, and everything `nswoo sim` needs.
+
+`serve_simulators` runs the NetSuite and WooCommerce simulators' ASGI apps under two
+`uvicorn.Server`s on 127.0.0.1. `seed_demo_catalog` fills both with one small, matching
+catalog; `sim_exports` writes the key file and config and returns the `export` lines; `run_sim`
+does all of it and serves until SIGTERM or SIGINT.
+
+uvicorn is the optional `server` extra and runs on asyncio only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shlex
+import signal
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import anyio
+import attrs
+
+from ._faults import FaultPlan, load_fault_plan
+from ._keys import generate_m2m_key_pair
+from ._woo_sim import ConnectionReset, WooSimulator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ._netsuite_sim import NetSuiteSimulator
+
+__all__ = [
+    "DemoCatalog",
+    "SimulatorUrls",
+    "run_sim",
+    "seed_demo_catalog",
+    "serve_simulators",
+    "sim_exports",
+]
+
+AsgiApp = Callable[
+    [
+        MutableMapping[str, Any],
+        Callable[[], Awaitable[MutableMapping[str, Any]]],
+        Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
+
+_SIM_ACCOUNT = "1234567_SB1"
+_SIM_STORE = "sim"
+
+
+@attrs.frozen(kw_only=True)
+class SimulatorUrls:
+    """Where `serve_simulators` bound the two apps, e.g. `http://127.0.0.1:8080`."""
+
+    netsuite: str
+    woocommerce: str
+
+
+@attrs.frozen(kw_only=True)
+class DemoCatalog:
+    """What `seed_demo_catalog` created, by id on each side.
+
+    Example:
+        >>> DemoCatalog(
+        ...     customer_id=1, locations=(1, 2), shipping_item=3, skus=("A",)
+        ... ).locations
+        (1, 2)
+    """
+
+    customer_id: int
+    locations: tuple[int, ...]
+    shipping_item: int
+    skus: tuple[str, ...]
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    # Bind before uvicorn starts so port 0 yields a known free port and no race remains.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+class _ResetFilter(logging.Filter):
+    """Hide the traceback uvicorn logs when a simulator drops a connection on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, ConnectionReset) and type(exc).__name__ != "ConnectionReset"
+
+
+@contextmanager
+def _quiet_resets() -> Iterator[None]:
+    logger = logging.getLogger("uvicorn.error")
+    flt = _ResetFilter()
+    logger.addFilter(flt)
+    try:
+        yield
+    finally:
+        logger.removeFilter(flt)
+
+
+@asynccontextmanager
+async def serve_simulators(
+    netsuite_app: AsgiApp,
+    woo_app: AsgiApp,
+    *,
+    host: str = "127.0.0.1",
+    ns_port: int = 0,
+    woo_port: int = 0,
+) -> AsyncIterator[SimulatorUrls]:
+    """Serve both simulators over HTTP on `host` while the context is open.
+
+    Port 0 picks a free port. On exit both servers stop accepting, finish what is in hand and
+    close their sockets. Signals are left to the caller (`run_sim` handles SIGTERM/SIGINT).
+
+    Raises:
+        ImportError: uvicorn is missing (`pip install 'nswoo[server]'`).
+        OSError: a port is taken.
+
+    Example:
+        >>> async def main(ns: NetSuiteSimulator, woo: WooSimulator) -> None:  # doctest: +SKIP
+        ...     async with serve_simulators(ns.asgi_app(), woo.asgi_app()) as urls:
+        ...         print(urls.woocommerce)
+    """
+    try:
+        import uvicorn  # noqa: PLC0415 - optional extra, imported only when serving
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("serving simulators needs uvicorn: pip install 'nswoo[server]'") from exc
+
+    class _Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # The caller owns signals; uvicorn must not take SIGINT/SIGTERM from it.
+            with nullcontext():
+                yield
+
+    sockets = [_listening_socket(host, ns_port), _listening_socket(host, woo_port)]
+    servers = [
+        _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        for app in (netsuite_app, woo_app)
+    ]
+    urls = []
+    for sock in sockets:
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        urls.append(f"http://{shown}:{bound_port}")
+    try:
+        with _quiet_resets():
+            async with anyio.create_task_group() as tg:
+                for server, sock in zip(servers, sockets, strict=True):
+                    tg.start_soon(server.serve, [sock])
+                while not all(s.started for s in servers):
+                    if any(s.should_exit for s in servers):
+                        break
+                    await anyio.sleep(0.01)
+                try:
+                    yield SimulatorUrls(netsuite=urls[0], woocommerce=urls[1])
+                finally:
+                    for server in servers:
+                        server.should_exit = True
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def seed_demo_catalog(ns_sim: NetSuiteSimulator, woo_sim: WooSimulator) -> DemoCatalog:
+    """Create the small matching catalog `nswoo sim` serves.
+
+    NetSuite: two locations, four inventory items (one SKU per WooCommerce product or
+    variation) with stock in both, a non-inventory shipping item and one customer.
+    WooCommerce: two simple products and a variable T-shirt with two sizes, all with the same
+    SKUs and managed stock, plus one processing order so `orders sync` has work to do.
+
+    Returns:
+        The ids `sim_exports` writes into the TOML config.
+    """
+    east = ns_sim.add_location("East Warehouse")
+    west = ns_sim.add_location("West Warehouse")
+    catalog = (
+        # sku, NetSuite cost, WooCommerce price, on hand east, on hand west
+        ("MUG-BLUE", "3.10", "12.00", 40, 25),
+        ("POSTER-A2", "1.80", "9.50", 60, 0),
+        ("TEE-RED-M", "4.20", "19.00", 15, 10),
+        ("TEE-RED-L", "4.20", "19.00", 8, 12),
+    )
+    for sku, cost, _price, east_qty, west_qty in catalog:
+        ns_sim.add_item(
+            sku, cost=cost, average_cost=cost, locations={east: east_qty, west: west_qty}
+        )
+    shipping_item = ns_sim.add_item(
+        "SHIPPING", cost=None, locations={}, item_type="NonInvtPart", display_name="Shipping"
+    )
+    customer = ns_sim.add_customer(company_name="Web Store Customers", email="orders@example.com")
+    for sku, _cost, price, east_qty, west_qty in catalog[:2]:
+        woo_sim.add_product(sku, price=Decimal(price), stock_quantity=east_qty + west_qty)
+    woo_sim.add_variable_product(
+        "TEE-RED",
+        [
+            {
+                "sku": sku,
+                "price": price,
+                "stock_quantity": east_qty + west_qty,
+                "attributes": {"Size": sku.rsplit("-", 1)[1]},
+            }
+            for sku, _cost, price, east_qty, west_qty in catalog[2:]
+        ],
+        name="Red T-Shirt",
+    )
+    woo_sim.place_order([("MUG-BLUE", 2), ("TEE-RED-M", 1)], shipping_total="5.00")
+    return DemoCatalog(
+        customer_id=customer,
+        locations=(east, west),
+        shipping_item=shipping_item,
+        skus=tuple(sku for sku, *_ in catalog),
+    )
+
+
+def _config_toml(catalog: DemoCatalog) -> str:
+    locations = ", ".join(str(loc) for loc in catalog.locations)
+    return (
+        "# nswoo mapping settings for the seeded simulators (nswoo sim).\n"
+        "[orders]\n"
+        f'store = "{_SIM_STORE}"\n'
+        f'customer = {{ strategy = "single", id = {catalog.customer_id} }}\n'
+        f"location = {catalog.locations[0]}\n"
+        f"shipping_item = {catalog.shipping_item}\n"
+        "\n"
+        "[inventory]\n"
+        f"locations = [{locations}]\n"
+    )
+
+
+def sim_exports(
+    *,
+    ns_sim: NetSuiteSimulator,
+    woo_sim: WooSimulator,
+    urls: SimulatorUrls,
+    catalog: DemoCatalog,
+    client_id: str,
+    certificate_id: str,
+    private_key_pem: str,
+    directory: Path,
+) -> list[str]:
+    """Write the private key and the TOML config into `directory`; return the export lines.
+
+    One `export NAME=VALUE` per variable that points nswoo's sandbox environment at the
+    simulators, values quoted with `shlex.quote`. The key file is readable by its owner only.
+    """
+    key_file = directory / "netsuite-m2m-key.pem"
+    key_file.write_text(private_key_pem)
+    key_file.chmod(0o600)
+    config_file = directory / "nswoo-sim.toml"
+    config_file.write_text(_config_toml(catalog))
+    values = {
+        "NS_SANDBOX_ACCOUNT_ID": ns_sim.account_id,
+        "NS_SANDBOX_BASE_URL": urls.netsuite,
+        "NS_SANDBOX_AUTH": "m2m",
+        "NS_SANDBOX_CLIENT_ID": client_id,
+        "NS_SANDBOX_CERTIFICATE_ID": certificate_id,
+        "NS_SANDBOX_PRIVATE_KEY_FILE": str(key_file),
+        "WOO_SANDBOX_URL": urls.woocommerce,
+        "WOO_SANDBOX_CONSUMER_KEY": woo_sim.consumer_key,
+        "WOO_SANDBOX_CONSUMER_SECRET": woo_sim.consumer_secret,
+        "WOO_SANDBOX_WEBHOOK_SECRET": woo_sim.webhook_secret or "",
+        "NSWOO_SANDBOX_CONFIG": str(config_file),
+    }
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+
+
+async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: TextIO) -> int:
+    """Run both seeded simulators on loopback, print the exports, serve until SIGTERM/SIGINT.
+
+    NetSuite listens on `port` and WooCommerce on `port + 1` (0: two free ports). The key file
+    and config live in a temporary directory removed on exit.
+
+    Returns:
+        0 after a clean shutdown.
+
+    Raises:
+        ConfigurationError: the fault plan file is unreadable or invalid.
+        OSError: a port is taken.
+    """
+    from ._netsuite_sim import NetSuiteSimulator  # noqa: PLC0415 - keeps import cycles out
+
+    plan = load_fault_plan(faults_path) if faults_path else FaultPlan()
+    ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=plan)
+    client_id = "nswoo-sim-" + secrets.token_hex(8)
+    certificate_id = "sim-cert-" + secrets.token_hex(8)
+    private_pem, public_pem = generate_m2m_key_pair("PS256")
+    ns_sim.register_m2m_client(client_id, certificate_id, public_pem)
+    woo_port = port + 1 if port else 0
+    woo_url = f"http://127.0.0.1:{woo_port}" if woo_port else "http://127.0.0.1"
+    woo_sim = WooSimulator(
+        woo_url,
+        consumer_key="ck_" + secrets.token_hex(20),
+        consumer_secret="cs_" + secrets.token_hex(20),
+        webhook_secret=secrets.token_urlsafe(32),
+        faults=plan,
+    )
+    catalog = seed_demo_catalog(ns_sim, woo_sim)
+    with (
+        tempfile.TemporaryDirectory(prefix="nswoo-sim-") as tmp,
+        anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals,
+    ):
+        async with serve_simulators(
+            ns_sim.asgi_app(), woo_sim.asgi_app(), ns_port=port, woo_port=woo_port
+        ) as urls:
+            # With free ports the store learns its address only now; links and webhook
+            # sources must name the bound URL.
+            woo_sim.rebase(urls.woocommerce)
+            lines = sim_exports(
+                ns_sim=ns_sim,
+                woo_sim=woo_sim,
+                urls=urls,
+                catalog=catalog,
+                client_id=client_id,
+                certificate_id=certificate_id,
+                private_key_pem=private_pem,
+                directory=Path(tmp),
+            )
+            stdout.write("\n".join(lines) + "\n")
+            stdout.flush()
+            async for _ in signals:
+                break
+    return 0

@@ -1,0 +1,494 @@
+"""Order sync: WooCommerce orders → NetSuite sales orders, exactly once per order.
+
+The shell around the pure planner (`nswoo._orders.plan_import`), in three visible steps:
+
+1. **gather**: claim the order key in storage (a lease; a second worker waits or gets the
+   existing link), look for a sales order already carrying the key in NetSuite (SuiteQL on
+   the custom field and `externalId`), resolve SKUs and the customer;
+2. **decide**: `plan_import(...)` → `AlreadyImported | CreateSalesOrder | IgnoreOrder |
+   DeadLetterOrder`;
+3. **apply**: create only when the plan says so, then store the link.
+
+Recovery (DESIGN behaviour 4):
+
+- a create that times out (`OutcomeUnknown`: NetSuite may have committed it) is never
+  re-sent blindly: nswoo reads `salesOrder/eid:<externalId>` first and links what it finds;
+- a duplicate `externalId` (another worker won) is read by `eid:` and linked;
+- a crash between create and link leaves a lease that expires; the next worker finds the
+  sales order in NetSuite before it would create one;
+- anything that cannot be imported now goes to the dead-letter store with its reason;
+  `replay()` tries again. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import anyio
+import attrs
+
+from ._clock import Clock, SystemClock
+from ._config import OrdersConfig
+from ._orders import (
+    AlreadyImported,
+    CreateSalesOrder,
+    DeadLetterOrder,
+    IgnoreOrder,
+    customer_draft,
+    order_key,
+    plan_import,
+    skus_of,
+)
+from ._storage import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    DuplicateRecord,
+    InvalidPayload,
+    NotFound,
+    OutcomeUnknown,
+    SchemaDriftError,
+)
+from .netsuite._client import NetSuiteClient
+from .netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
+from .netsuite._suiteql import SqlValue, ident, suiteql_query, text
+from .woocommerce._client import WooClient
+from .woocommerce._convert import dumps, loads, structure_order, unstructure_order
+from .woocommerce._records import WooOrder
+
+__all__ = ["ImportResult", "Outcome", "OrderSync", "SyncReport"]
+
+_log = logging.getLogger("nswoo.orders")
+
+Outcome = Literal["imported", "already_imported", "ignored", "dead_lettered", "deferred"]
+
+_SKU_CHUNK = 500
+"""SKUs per item lookup query: far below the `IN` list limit, short enough to read in logs."""
+
+
+@attrs.frozen
+class ImportResult:
+    """What happened to one WooCommerce order.
+
+    Attributes:
+        order_id: the WooCommerce order id.
+        outcome: `imported` (a sales order was created now), `already_imported` (one existed
+            and is linked), `ignored` (not an order nswoo imports: status, draft),
+            `dead_lettered` (kept with `reason` for replay), or `deferred` (another worker
+            holds the order right now; it will finish it).
+        sales_order_id: the NetSuite internal id, when linked.
+        reason: why it was ignored or dead-lettered.
+    """
+
+    order_id: int
+    outcome: Outcome
+    sales_order_id: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen
+class SyncReport:
+    """Counts for one run of `sync`, `replay` or the inbox worker (CLI contract keys)."""
+
+    results: tuple[ImportResult, ...] = ()
+
+    def count(self, outcome: Outcome) -> int:
+        """How many orders ended with `outcome`."""
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def dead_letters(self) -> tuple[ImportResult, ...]:
+        """The orders this run dead-lettered."""
+        return tuple(r for r in self.results if r.outcome == "dead_lettered")
+
+    def to_json(self) -> dict[str, object]:
+        """The `orders sync|replay --json` object of the CLI contract."""
+        return {
+            "imported": self.count("imported"),
+            "already_imported": self.count("already_imported"),
+            "ignored": self.count("ignored"),
+            "dead_lettered": self.count("dead_lettered"),
+            "deferred": self.count("deferred"),
+            "dead_letters": [
+                {"order_id": r.order_id, "reason": r.reason} for r in self.dead_letters
+            ],
+        }
+
+
+def default_owner() -> str:
+    """A worker id unique on this host: `host:pid`."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class OrderSync:
+    """Imports WooCommerce orders into NetSuite idempotently.
+
+    Example:
+        >>> sync = OrderSync(netsuite=ns, woocommerce=woo, store=store, config=cfg.orders)
+        >>> report = await sync.sync()  # doctest: +SKIP
+        >>> report.to_json()["imported"]  # doctest: +SKIP
+
+    Args:
+        netsuite: the NetSuite client (its limiter is shared by every caller).
+        woocommerce: the WooCommerce client (for polling and replay; None for a worker that
+            only drains webhook deliveries).
+        store: order links, dead letters, cursors and the inbox.
+        config: the `[orders]` settings.
+        clock: time for leases and waits.
+        owner: this worker's id in leases (default `host:pid`).
+        lease_seconds: how long a claim lasts before another worker may take it over; longer
+            than one import takes, retries included.
+        max_wait: how long to wait for another worker's lease on the same order.
+        concurrency: orders imported at once by `sync`/`replay` (HTTP concurrency is the
+            limiter's business; this bounds memory and lease count).
+        overlap: how far before the stored cursor `sync` starts, so orders modified while the
+            last run was paging are seen again (re-seeing is free: imports are idempotent).
+    """
+
+    def __init__(
+        self,
+        *,
+        netsuite: NetSuiteClient,
+        woocommerce: WooClient | None,
+        store: Store,
+        config: OrdersConfig,
+        clock: Clock | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 300.0,
+        max_wait: float = 30.0,
+        concurrency: int = 8,
+        overlap: timedelta = timedelta(minutes=10),
+    ) -> None:
+        self.netsuite = netsuite
+        self.woocommerce = woocommerce
+        self.store = store
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.owner = owner or default_owner()
+        self.lease_seconds = lease_seconds
+        self.max_wait = max_wait
+        self.concurrency = concurrency
+        self.overlap = overlap
+
+    @property
+    def cursor_name(self) -> str:
+        """The cursor `sync` keeps: `orders:<store>:modified_after`."""
+        return f"orders:{self.config.store}:modified_after"
+
+    # -----------------------------------------------------------------------------------------
+    # One order
+
+    async def import_order(self, order: WooOrder) -> ImportResult:
+        """Import one order: at most one sales order per WooCommerce order, ever.
+
+        Raises:
+            AuthenticationError: credentials refused (a run-wide problem, not the order's).
+            StorageError: the store failed.
+        """
+        store_name = self.config.store
+        claim = await claim_or_wait(
+            self.store.order_links,
+            store_name,
+            order.id,
+            owner=self.owner,
+            lease_seconds=self.lease_seconds,
+            clock=self.clock,
+            max_wait=self.max_wait,
+        )
+        if isinstance(claim, AlreadyLinked):
+            await self.store.dead_letters.resolve(store_name, order.id)
+            return ImportResult(order.id, "already_imported", claim.link.sales_order_id)
+        if isinstance(claim, Busy):
+            return ImportResult(order.id, "deferred", reason=f"held by {claim.owner}")
+        assert isinstance(claim, Claimed)  # noqa: S101 - Claim is a closed union
+        try:
+            result = await self._import_claimed(order)
+        except AuthenticationError:
+            await self.store.order_links.release(store_name, order.id, owner=self.owner)
+            raise
+        except ApiError as exc:
+            result = await self._dead_letter(order, _reason_for(exc))
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.store.order_links.release(store_name, order.id, owner=self.owner)
+            raise
+        if result.outcome in ("imported", "already_imported"):
+            assert result.sales_order_id is not None  # noqa: S101 - set on both paths
+            await self.store.order_links.link(
+                store_name, order.id, sales_order_id=result.sales_order_id, owner=self.owner
+            )
+            await self.store.dead_letters.resolve(store_name, order.id)
+        else:
+            await self.store.order_links.release(store_name, order.id, owner=self.owner)
+            if result.outcome == "ignored":
+                await self.store.dead_letters.resolve(store_name, order.id)
+        _log.info(
+            "order %s: %s%s",
+            order.id,
+            result.outcome,
+            f" as sales order {result.sales_order_id}" if result.sales_order_id else "",
+        )
+        return result
+
+    async def _import_claimed(self, order: WooOrder) -> ImportResult:
+        # gather
+        existing = await self.find_sales_order(order.id)
+        items: Mapping[str, int] = {}
+        customer_id = 0
+        if existing is None:
+            items = await self.resolve_items(skus_of(order))
+            customer_id = await self._customer_for(order)
+        # decide
+        plan = plan_import(
+            order,
+            config=self.config,
+            items=items,
+            customer_id=customer_id,
+            existing_sales_order_id=existing,
+        )
+        # apply
+        match plan:
+            case AlreadyImported(sales_order_id):
+                return ImportResult(order.id, "already_imported", sales_order_id)
+            case CreateSalesOrder(draft):
+                sales_order_id, created = await self._create_sales_order(draft)
+                return ImportResult(
+                    order.id, "imported" if created else "already_imported", sales_order_id
+                )
+            case IgnoreOrder(rejection):
+                return ImportResult(order.id, "ignored", reason=rejection.reason)
+            case DeadLetterOrder(rejection):
+                return await self._dead_letter(order, rejection.reason)
+
+    async def _dead_letter(self, order: WooOrder, reason: str) -> ImportResult:
+        await self.store.dead_letters.add(
+            self.config.store, order.id, reason=reason, payload=dumps(unstructure_order(order))
+        )
+        _log.warning("order %s dead-lettered: %s", order.id, reason)
+        return ImportResult(order.id, "dead_lettered", reason=reason)
+
+    # -----------------------------------------------------------------------------------------
+    # NetSuite look-ups and writes
+
+    async def find_sales_order(self, order_id: int) -> str | None:
+        """The internal id of a sales order carrying this order's key, or None.
+
+        One SuiteQL query matches the custom field *or* the external id, so a sales order
+        created by an older setup (custom field only) or by a crashed run is found.
+
+        Raises:
+            SchemaDriftError: the custom field is gone (renamed or removed): the query
+                names a column NetSuite no longer has.
+        """
+        key = order_key(self.config.store, order_id)
+        query = suiteql_query(
+            "SELECT t.id AS id FROM transaction t WHERE t.type = 'SalesOrd' "
+            "AND (t.{field} = {value} OR t.externalid = {external_id}) ORDER BY t.id",
+            field=ident(self.config.custom_field),
+            value=text(key.custom_field_value),
+            external_id=text(key.external_id.value),
+        )
+        try:
+            async for row in self.netsuite.suiteql(query, page_size=10, booleans=False):
+                return str(row["id"])
+        except SchemaDriftError:
+            raise
+        except InvalidPayload as exc:
+            # The query is nswoo's own and valid but for the configured column: NetSuite
+            # refusing it means the custom field no longer exists (DESIGN behaviour 6).
+            raise SchemaDriftError(
+                f"looking up orders by {self.config.custom_field} failed: {exc.detail}",
+                field=self.config.custom_field,
+                record="salesOrder",
+                system="netsuite",
+                status=exc.status,
+                code=exc.code,
+            ) from exc
+        return None
+
+    async def _read_by_external_id(self, external_id: ExternalId, record: str) -> str | None:
+        try:
+            body = await self.netsuite.get(record, external_id)
+        except NotFound:
+            return None
+        return str(body["id"]) if "id" in body else None
+
+    async def _create_sales_order(self, draft: SalesOrderDraft) -> tuple[str, bool]:
+        """Create once; after an unknown outcome or a duplicate, read before writing again."""
+        assert draft.external_id is not None  # noqa: S101 - map_order always sets it
+        for attempt in (1, 2):
+            try:
+                return await self.netsuite.create("salesOrder", draft), True
+            except DuplicateRecord:
+                found = await self._read_by_external_id(draft.external_id, "salesOrder")
+                if found is not None:
+                    return found, False
+                raise
+            except OutcomeUnknown:
+                found = await self._read_by_external_id(draft.external_id, "salesOrder")
+                if found is not None:
+                    return found, True  # our own write committed; the answer was lost
+                if attempt == 2:
+                    raise
+                # Not there: the write did not happen (or is still committing, in which case
+                # the externalId makes a second create fail as a duplicate, read above).
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def resolve_items(self, skus: Iterable[str]) -> dict[str, int]:
+        """SKU → NetSuite item internal id, matching the configured `item_match` column.
+
+        Inactive items are not matched. SKUs are bound as quoted literals, never pasted.
+        """
+        wanted = sorted(set(skus))
+        found: dict[str, int] = {}
+        column = ident(self.config.item_match)
+        for start in range(0, len(wanted), _SKU_CHUNK):
+            chunk = wanted[start : start + _SKU_CHUNK]
+            query = suiteql_query(
+                "SELECT i.id AS id, i.{column} AS sku FROM item i "
+                "WHERE i.isinactive = 'F' AND i.{column} IN {skus}",
+                column=column,
+                skus=_text_list(chunk),
+            )
+            async for row in self.netsuite.suiteql(query, booleans=False):
+                sku = row.get("sku")
+                if isinstance(sku, str) and sku in chunk and sku not in found:
+                    found[sku] = int(row["id"])
+        return found
+
+    async def _customer_for(self, order: WooOrder) -> int:
+        strategy = self.config.customer
+        if strategy.strategy == "single":
+            return strategy.id or 0
+        draft = customer_draft(order, config=self.config)
+        if not isinstance(draft, CustomerDraft):
+            raise InvalidPayload(draft.reason, problems=(draft.reason,), system="woocommerce")
+        return int(await self._find_or_create_customer(draft))
+
+    async def _find_or_create_customer(self, draft: CustomerDraft) -> str:
+        assert draft.external_id is not None  # noqa: S101 - customer_draft always sets it
+        found = await self._read_by_external_id(draft.external_id, "customer")
+        if found is not None:
+            return found
+        for attempt in (1, 2):
+            try:
+                return await self.netsuite.create("customer", draft)
+            except (DuplicateRecord, OutcomeUnknown):
+                found = await self._read_by_external_id(draft.external_id, "customer")
+                if found is not None:
+                    return found
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -----------------------------------------------------------------------------------------
+    # Many orders
+
+    async def import_orders(
+        self, orders: AsyncIterable[WooOrder] | Iterable[WooOrder]
+    ) -> SyncReport:
+        """Import orders concurrently (at most `concurrency` at once); stop on auth errors."""
+        results: list[ImportResult] = []
+        slots = anyio.Semaphore(self.concurrency)
+
+        async def one(order: WooOrder) -> None:
+            try:
+                results.append(await self.import_order(order))
+            finally:
+                slots.release()
+
+        async with anyio.create_task_group() as tg:
+            if isinstance(orders, AsyncIterable):
+                async for order in orders:
+                    await slots.acquire()
+                    tg.start_soon(one, order)
+            else:
+                for order in orders:
+                    await slots.acquire()
+                    tg.start_soon(one, order)
+        return SyncReport(tuple(sorted(results, key=lambda r: r.order_id)))
+
+    async def sync(self, *, since: datetime | None = None) -> SyncReport:
+        """Poll WooCommerce for orders modified since the cursor and import each.
+
+        The cursor (the newest `date_modified_gmt` handled) advances only when the whole run
+        finished, and only past orders that were handled (imported, linked, ignored or
+        dead-lettered): a crash mid-run repeats work, never skips it. Orders are paged with
+        `orderby=id` (stable under concurrent edits) from `since` (default: the stored
+        cursor minus `overlap`; everything when there is no cursor).
+        """
+        if self.woocommerce is None:
+            raise ValueError("sync needs a WooCommerce client")
+        if since is None:
+            stored = await self.store.cursors.get(self.cursor_name)
+            if stored is not None:
+                since = datetime.fromisoformat(stored) - self.overlap
+        newest: datetime | None = None
+        seen: list[WooOrder] = []
+
+        async def orders() -> AsyncIterable[WooOrder]:
+            assert self.woocommerce is not None  # noqa: S101 - checked above
+            async for order in self.woocommerce.iter_orders(modified_after=since):
+                seen.append(order)
+                yield order
+
+        report = await self.import_orders(orders())
+        deferred = {r.order_id for r in report.results if r.outcome == "deferred"}
+        for order in seen:
+            if order.id in deferred:
+                continue
+            if newest is None or order.date_modified_gmt > newest:
+                newest = order.date_modified_gmt
+        if deferred:
+            # Another worker holds some of these: do not move past them.
+            oldest_deferred = min(o.date_modified_gmt for o in seen if o.id in deferred)
+            newest = min(newest, oldest_deferred) if newest else None
+        if newest is not None:
+            previous = await self.store.cursors.get(self.cursor_name)
+            if previous is None or datetime.fromisoformat(previous) < newest:
+                await self.store.cursors.set(self.cursor_name, newest.astimezone(UTC).isoformat())
+        return report
+
+    async def replay(self) -> SyncReport:
+        """Try every dead-lettered order of this store again, with its current WooCommerce state.
+
+        The order is read again from WooCommerce (its status or lines may have changed);
+        when WooCommerce cannot be asked, the stored payload is used.
+        """
+        letters = await self.store.dead_letters.list(self.config.store)
+        orders: list[WooOrder] = []
+        for letter in letters:
+            order = None
+            if self.woocommerce is not None:
+                try:
+                    order = await self.woocommerce.get_order(letter.order_id)
+                except NotFound:
+                    order = None
+            if order is None and letter.payload:
+                order = structure_order(loads(letter.payload))
+            if order is not None:
+                orders.append(order)
+        return await self.import_orders(orders)
+
+
+def _text_list(values: Iterable[str]) -> SqlValue:
+    """`('a', 'b')`: each value a quoted literal built by `text()` (quotes doubled)."""
+    literals = [text(value).sql for value in values]
+    if not literals:
+        raise ValueError("an IN list needs at least one value")
+    return SqlValue("(" + ", ".join(literals) + ")")
+
+
+def _reason_for(exc: ApiError) -> str:
+    if isinstance(exc, SchemaDriftError):
+        return f"schema drift: {exc}"
+    if exc.retryable:
+        return f"{exc} (gave up after {exc.attempts} attempts; orders replay tries again)"
+    if isinstance(exc, OutcomeUnknown):
+        return f"{exc}; not found by externalId afterwards"
+    return str(exc)

@@ -1,0 +1,171 @@
+"""OrderSync against both simulators: one sales order per WooCommerce order, whatever happens."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from nswoo._order_sync import OrderSync
+from nswoo._storage import MemoryStore
+from nswoo.testing._faults import FaultPlan, SlowCommit
+from nswoo.testing._world import SimWorld, build_world
+from nswoo.woocommerce._convert import structure_order
+
+pytestmark = pytest.mark.anyio
+
+
+def sales_orders(world: SimWorld) -> dict[str, list[int]]:
+    """What NetSuite holds: sales order ids grouped by WooCommerce order id."""
+    return world.netsuite.sales_orders_by_woo_id()
+
+
+async def make_sync(world: SimWorld, store: MemoryStore, **kwargs) -> OrderSync:
+    return OrderSync(
+        netsuite=world.netsuite_client(),
+        woocommerce=world.woo_client(),
+        store=store,
+        config=world.config.orders,
+        clock=world.clock,
+        **kwargs,
+    )
+
+
+async def test_an_order_becomes_exactly_one_sales_order() -> None:
+    """Importing twice creates one sales order carrying the order id and externalId."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("MUG-BLUE", 2), ("TEE-S", 1)]))
+    sync = await make_sync(world, store)
+    first = await sync.import_order(order)
+    second = await sync.import_order(order)
+    assert first.outcome == "imported"
+    assert second.outcome == "already_imported"
+    assert second.sales_order_id == first.sales_order_id
+    assert sales_orders(world) == {str(order.id): [int(first.sales_order_id or 0)]}
+    so = world.netsuite.sales_order(int(first.sales_order_id or 0))
+    assert so["externalId"] == f"woo-sim-{order.id}"
+    link = await store.order_links.get("sim", order.id)
+    assert link is not None
+    assert link.sales_order_id == first.sales_order_id
+
+
+async def test_slow_commit_is_found_not_duplicated() -> None:
+    """A create whose answer is lost after NetSuite committed is looked up, not re-sent."""
+    world = build_world(ns_faults=FaultPlan(slow_commits=SlowCommit(every=1)))
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("CAP", 1)]))
+    sync = await make_sync(world, store)
+    result = await sync.import_order(order)
+    assert result.outcome == "imported"
+    assert len(sales_orders(world)[str(order.id)]) == 1
+    posts = world.netsuite.stats.by_endpoint["POST record:salesOrder"]
+    assert posts == 1
+
+
+async def test_crash_before_the_link_is_recovered_by_lookup() -> None:
+    """A sales order created by a run that died before linking is found and linked."""
+    world = build_world()
+    order = structure_order(world.woocommerce.place_order([("POSTER", 3)]))
+    crashed = await make_sync(world, MemoryStore())
+    await crashed.import_order(order)  # its store is lost with the "crash"
+    fresh_store = MemoryStore()
+    result = await (await make_sync(world, fresh_store)).import_order(order)
+    assert result.outcome == "already_imported"
+    assert len(sales_orders(world)[str(order.id)]) == 1
+    assert await fresh_store.order_links.get("sim", order.id) is not None
+
+
+async def test_concurrent_duplicate_deliveries_create_one_sales_order() -> None:
+    """Eight workers importing the same order at once leave one sales order."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("TEE-M", 1)]))
+    outcomes: list[str] = []
+
+    async def worker(n: int) -> None:
+        sync = await make_sync(world, store, owner=f"worker-{n}")
+        outcomes.append((await sync.import_order(order)).outcome)
+
+    async with anyio.create_task_group() as tg:
+        for n in range(8):
+            tg.start_soon(worker, n)
+    assert len(sales_orders(world)[str(order.id)]) == 1
+    assert outcomes.count("imported") == 1
+    assert set(outcomes) <= {"imported", "already_imported"}
+
+
+async def test_unknown_sku_is_dead_lettered_and_replayed_once_the_item_exists() -> None:
+    """An order with an unknown SKU is kept with its reason, and imported by replay later."""
+    world = build_world()
+    world.woocommerce.add_product("LAMP-1", price="30.00", stock_quantity=5)
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("LAMP-1", 1), ("MUG-RED", 1)]))
+    sync = await make_sync(world, store)
+    result = await sync.import_order(order)
+    assert result.outcome == "dead_lettered"
+    assert "LAMP-1" in (result.reason or "")
+    letters = await store.dead_letters.list("sim")
+    assert [letter.order_id for letter in letters] == [order.id]
+    assert sales_orders(world) == {}
+
+    world.netsuite.add_item("LAMP-1", cost="11.00", locations={world.location_ids["Main"]: 4})
+    report = await sync.replay()
+    assert report.count("imported") == 1
+    assert await store.dead_letters.list("sim") == []
+    assert len(sales_orders(world)[str(order.id)]) == 1
+
+
+async def test_injection_in_a_sku_is_carried_as_data() -> None:
+    """A SKU holding SQL reaches NetSuite only as a quoted literal and is dead-lettered."""
+    world = build_world()
+    evil = "' OR '1'='1 --"
+    world.woocommerce.add_product(evil, price="1.00", stock_quantity=5)
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([(evil, 1)]))
+    result = await (await make_sync(world, store)).import_order(order)
+    assert result.outcome == "dead_lettered"
+    assert evil in (result.reason or "")
+    item_queries = [q for q in world.netsuite.query_log if "FROM item" in q]
+    assert item_queries
+    assert all("''' OR ''1''=''1 --'" in q for q in item_queries)
+    assert sales_orders(world) == {}
+
+
+async def test_a_removed_custom_field_is_schema_drift_not_a_crash() -> None:
+    """When the order-id field is gone, the order is dead-lettered as schema drift."""
+    world = build_world()
+    world.netsuite.rename_field("salesOrder", "custbody_nswoo_woo_order_id", "custbody_woo_id")
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("MUG-BLUE", 1)]))
+    result = await (await make_sync(world, store)).import_order(order)
+    assert result.outcome == "dead_lettered"
+    assert "schema drift" in (result.reason or "")
+    assert "custbody_nswoo_woo_order_id" in (result.reason or "")
+
+
+async def test_orders_not_in_an_imported_status_are_ignored() -> None:
+    """A pending order is counted as ignored and never dead-lettered."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("MUG-RED", 1)], status="pending"))
+    result = await (await make_sync(world, store)).import_order(order)
+    assert result.outcome == "ignored"
+    assert await store.dead_letters.list() == []
+    assert sales_orders(world) == {}
+
+
+async def test_polling_imports_everything_and_advances_the_cursor() -> None:
+    """sync() imports each order once; a second run re-sees the overlap but creates nothing."""
+    world = build_world()
+    store = MemoryStore()
+    placed = [world.woocommerce.place_order([("TEE-S", 1)]) for _ in range(5)]
+    world.woocommerce.place_order([("TEE-S", 1)], status="pending")
+    sync = await make_sync(world, store)
+    report = await sync.sync()
+    assert report.count("imported") == 5
+    assert report.count("ignored") == 1
+    assert await store.cursors.get(sync.cursor_name) is not None
+    again = await sync.sync()
+    assert again.count("imported") == 0
+    assert len(sales_orders(world)) == 5
+    assert {str(p["id"]) for p in placed} == set(sales_orders(world))

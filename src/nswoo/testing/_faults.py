@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast, get_args
 
@@ -119,6 +119,14 @@ class SchemaChange:
             raise ValueError("new_id is required when kind is rename")
 
 
+def _bursts(value: Iterable[ErrorBurst]) -> tuple[ErrorBurst, ...]:
+    return tuple(value)
+
+
+def _changes(value: Iterable[SchemaChange]) -> tuple[SchemaChange, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class FaultPlan:
     """What goes wrong in a simulator, declared up front; the default plan injects nothing.
@@ -156,11 +164,11 @@ class FaultPlan:
     concurrency_limit: int | None = attrs.field(default=None, validator=_optional_positive)
     rate_limit_probability: float = attrs.field(default=0.0, validator=_probability)
     retry_after: float | None = attrs.field(default=None)
-    error_bursts: tuple[ErrorBurst, ...] = attrs.field(default=(), converter=tuple)
+    error_bursts: tuple[ErrorBurst, ...] = attrs.field(default=(), converter=_bursts)
     reset_probability: float = attrs.field(default=0.0, validator=_probability)
     token_lifetime: float | None = attrs.field(default=None, validator=_optional_positive)
     slow_commits: SlowCommit = attrs.field(factory=SlowCommit)
-    schema_changes: tuple[SchemaChange, ...] = attrs.field(default=(), converter=tuple)
+    schema_changes: tuple[SchemaChange, ...] = attrs.field(default=(), converter=_changes)
     batch_item_failure_probability: float = attrs.field(default=0.0, validator=_probability)
     duplicate_webhook_probability: float = attrs.field(default=0.0, validator=_probability)
     redeliver_probability: float = attrs.field(default=0.0, validator=_probability)

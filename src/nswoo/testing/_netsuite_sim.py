@@ -76,6 +76,14 @@ class SimRequest:
 class NetSuiteSimStats:
     """A snapshot of what the simulator saw.
 
+    Attributes:
+        requests: every request in arrival order (index, endpoint, status, outcome, times).
+        max_in_flight: the most requests the client had open at once, blocked ones included
+            (what a client-side limiter must keep at or below the account's limit).
+        rate_limited: how many requests got 429.
+        tokens_minted: access tokens issued by the token endpoint (and `mint_token`).
+        created: records created per type.
+
     Example:
         >>> sim = NetSuiteSimulator()
         >>> sim.stats.max_in_flight
@@ -195,7 +203,8 @@ class NetSuiteSimulator:
     _store: Store = attrs.field(init=False)
     _auth: Authority = attrs.field(init=False)
     _log: list[SimRequest] = attrs.field(init=False, factory=list)
-    _in_flight: int = attrs.field(init=False, default=0)
+    _open: int = attrs.field(init=False, default=0)
+    _admitted: int = attrs.field(init=False, default=0)
     _max_in_flight: int = attrs.field(init=False, default=0)
     _rate_limited: int = attrs.field(init=False, default=0)
 
@@ -719,21 +728,23 @@ class NetSuiteSimulator:
         # The token endpoint is OAuth, not a web-services call: the reference puts SOAP,
         # REST and RESTlets in the concurrency pool (§5), so it stays out of governance.
         governed = path != _TOKEN_PATH
-        self._in_flight += 1
-        self._max_in_flight = max(self._max_in_flight, self._in_flight)
-        holding = True
+        # `_open` is what the client has in flight (observed concurrency); `_admitted` is
+        # what the account is processing, the pool governance counts. A blocked request is
+        # not processed, so it never takes a slot.
+        self._open += 1
+        self._max_in_flight = max(self._max_in_flight, self._open)
+        holding = False
         try:
             if injector.should_reset(index):
                 outcome = "reset"
                 return _Outcome(None, reset_kind=int(injector.roll("reset_kind", index) * 2))
             over = governed and (
-                self._in_flight > self.concurrency_limit
-                or injector.should_rate_limit(self._in_flight, index)
+                self._admitted + 1 > self.concurrency_limit
+                or injector.should_rate_limit(self._admitted + 1, index)
             )
-            if over:
-                # A blocked request is not processed, so it frees its slot at once.
-                self._in_flight -= 1
-                holding = False
+            if not over:
+                self._admitted += 1
+                holding = True
             delay = injector.latency(index)
             if delay > 0:
                 await self.clock.sleep(delay)
@@ -759,8 +770,9 @@ class NetSuiteSimulator:
                     await self.clock.sleep(self.faults.slow_commits.delay)
             return _Outcome(response, slow=slow)
         finally:
+            self._open -= 1
             if holding:
-                self._in_flight -= 1
+                self._admitted -= 1
             self._log.append(
                 SimRequest(
                     index=index,

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from oauthlib.common import safe_string_equals
 from oauthlib.oauth1 import Client as OAuth1Client
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
-from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
 
 from nswoo._clock import Clock
 
@@ -326,7 +326,8 @@ class Authority:
             pairs = parse_authorization_header(authorization)
         except (ValueError, IndexError):
             return self._reject("tba", "InvalidSignature", rejected)
-        params = dict(pairs)
+        # Header values are percent-encoded (reference §1a: each value rawurlencoded).
+        params = {key: unescape(value) for key, value in pairs}
         if params.get("realm") != self.realm:
             # A production realm sent to a sandbox account, or the reverse (reference §9).
             return self._reject("tba", "InvalidAccount", rejected)

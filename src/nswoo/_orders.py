@@ -538,9 +538,7 @@ def map_order(
 
     return SalesOrderDraft(
         entity=customer_id,
-        # attrs' mypy plugin types `converter=tuple` as `Iterable[_T_co]`, which no argument
-        # satisfies; a typed converter in netsuite/_records.py would make this ignore go.
-        lines=lines,  # type: ignore[arg-type]
+        lines=lines,
         external_id=key.external_id,
         custom_fields={config.custom_field: key.custom_field_value},
         location=config.location,

@@ -1,0 +1,441 @@
+"""The webhook receiver: verify a WooCommerce delivery, persist it, answer in milliseconds.
+
+Two layers, so any web framework can host the receiver:
+
+- `WebhookReceiver.handle(headers, body)` is framework-agnostic: it takes the raw request and
+  returns a `ReceiverResponse` (status and JSON body). It never calls NetSuite: the answer
+  depends only on the signature check and one inbox write, so WooCommerce's 60 s delivery
+  timeout (reference §8) is never at risk however slow NetSuite is.
+- `asgi_app(receiver)` is a plain ASGI application (no framework dependency) serving
+  `POST /webhooks/woocommerce` and `GET /healthz`; `nswoo webhooks serve` runs it under
+  uvicorn.
+
+Status codes (DESIGN behaviour 4):
+
+| outcome | status | body `status` |
+|---|---|---|
+| `order.*` delivery persisted | 200 | `accepted` |
+| delivery id already seen | 200 | `duplicate` |
+| WooCommerce's unsigned ping | 200 | `ping` |
+| topic other than `order.*`, or a `checkout-draft` order | 200 | `ignored` |
+| missing or wrong signature | 401 | `rejected` |
+| not UTF-8, not JSON, not an order object with an integer `id` | 400 | `rejected` |
+| body over `[webhooks] max_body_bytes` | 413 | `rejected` |
+| the inbox could not be written | 503 | `error` |
+
+Every 2xx means "persisted or deliberately dropped": WooCommerce never retries a delivery
+(reference §8), so the receiver must not acknowledge one it has not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from ._clock import Clock
+from ._settings import Secret
+from ._storage import Store
+from .errors import ConfigurationError, StorageError, WebhookError, WebhookTooLarge
+from .woocommerce._webhooks import Delivery, Ping, verify_delivery
+
+__all__ = [
+    "HEALTH_PATH",
+    "WEBHOOK_PATH",
+    "AsgiApp",
+    "ReceiverResponse",
+    "ReceiverStats",
+    "WebhookReceiver",
+    "asgi_app",
+    "derived_delivery_id",
+]
+
+_log = logging.getLogger("nswoo.webhooks")
+
+WEBHOOK_PATH = "/webhooks/woocommerce"
+"""Where WooCommerce posts deliveries (the webhook's delivery URL ends with this path)."""
+
+HEALTH_PATH = "/healthz"
+"""Liveness and inbox depth, for load balancers and monitoring."""
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+"""An ASGI 3 application callable."""
+
+
+@attrs.frozen
+class ReceiverResponse:
+    """What to answer WooCommerce: an HTTP status and a small JSON object.
+
+    Attributes:
+        status: the HTTP status code.
+        body: the JSON body; always has a `status` key (`accepted`, `duplicate`, `ping`,
+            `ignored`, `rejected` or `error`). It never contains the webhook secret.
+    """
+
+    status: int
+    body: dict[str, Any]
+
+    def json_bytes(self) -> bytes:
+        """The body as compact UTF-8 JSON."""
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@attrs.frozen
+class ReceiverStats:
+    """Counts of what the receiver answered since it was created.
+
+    Attributes:
+        accepted: `order.*` deliveries persisted to the inbox.
+        duplicate: deliveries whose id was already in the inbox (dropped).
+        ignored: other topics and `checkout-draft` orders (acknowledged, not stored).
+        pings: WooCommerce pings acknowledged.
+        rejected: refused requests by HTTP status (401, 400, 413, 503).
+    """
+
+    accepted: int = 0
+    duplicate: int = 0
+    ignored: int = 0
+    pings: int = 0
+    rejected: Mapping[int, int] = attrs.field(factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The counts as a JSON object (status codes as string keys)."""
+        return {
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "ignored": self.ignored,
+            "pings": self.pings,
+            "rejected": {str(status): n for status, n in sorted(self.rejected.items())},
+        }
+
+
+def derived_delivery_id(topic: str, body: bytes) -> str:
+    """A stable delivery id for a delivery sent without `X-WC-Webhook-Delivery-ID`.
+
+    WooCommerce always sends the header (reference §8), but proxies and hand-made resends may
+    drop it. Without an id the inbox could not drop duplicates, so one is derived from what
+    was delivered: the same topic and the same bytes give the same id. Two such deliveries
+    carry the same order state (the payload is built at delivery time and includes
+    `date_modified`), so dropping the second loses nothing.
+    """
+    digest = hashlib.sha256(topic.encode() + b"\n" + body).hexdigest()
+    return f"sha256:{digest}"
+
+
+@attrs.define
+class _Counts:
+    """The mutable counters behind `ReceiverStats` (one event loop, no lock needed)."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    ignored: int = 0
+    pings: int = 0
+    rejected: dict[int, int] = attrs.field(factory=dict)
+
+
+class WebhookReceiver:
+    """Verifies WooCommerce webhook deliveries and persists order deliveries to the inbox.
+
+    The handler is framework-agnostic: give it the request headers and the raw body bytes
+    (exactly as received: the signature covers them) and send back what it returns. It does
+    no NetSuite call; an `InboxWorker` imports what it persisted.
+
+    Example:
+        >>> receiver = WebhookReceiver(
+        ...     store=store, store_name="main", secret=secret, max_body_bytes=5_242_880
+        ... )  # doctest: +SKIP
+        >>> response = await receiver.handle(request_headers, raw_body)  # doctest: +SKIP
+        >>> response.status, response.body["status"]  # doctest: +SKIP
+        (200, 'accepted')
+
+    Args:
+        store: where the inbox lives (`store.inbox`).
+        store_name: the WooCommerce store name (`[orders] store`), part of the inbox key.
+        secret: the webhook's secret (`WOO_<ENV>_WEBHOOK_SECRET`).
+        max_body_bytes: larger bodies are answered 413 (`[webhooks] max_body_bytes`).
+        clock: when given, stamps `received_at` on inbox items; otherwise the store does.
+
+    Raises:
+        ConfigurationError: `secret` is empty (every signature would be forgeable), or
+            `max_body_bytes` is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        store_name: str,
+        secret: Secret,
+        max_body_bytes: int,
+        clock: Clock | None = None,
+    ) -> None:
+        if not secret:
+            raise ConfigurationError(
+                "the webhook secret is empty: set it to the webhook's secret in WooCommerce",
+                key="WOO_<ENV>_WEBHOOK_SECRET",
+            )
+        if max_body_bytes <= 0:
+            raise ConfigurationError("must be positive", key="webhooks.max_body_bytes")
+        self.store = store
+        self.store_name = store_name
+        self._secret = secret
+        self.max_body_bytes = max_body_bytes
+        self.clock = clock
+        self._counts = _Counts()
+
+    def __repr__(self) -> str:
+        # The secret stays out of repr (it would be masked anyway; this keeps repr short).
+        return f"WebhookReceiver(store_name={self.store_name!r})"
+
+    @property
+    def stats(self) -> ReceiverStats:
+        """A snapshot of the counts so far."""
+        c = self._counts
+        return ReceiverStats(
+            accepted=c.accepted,
+            duplicate=c.duplicate,
+            ignored=c.ignored,
+            pings=c.pings,
+            rejected=dict(c.rejected),
+        )
+
+    async def handle(self, headers: Mapping[str, str], body: bytes) -> ReceiverResponse:
+        """Verify one request and persist it when it is an order delivery.
+
+        Args:
+            headers: the request headers (names matched case-insensitively).
+            body: the raw request body.
+
+        Returns:
+            The response to send (see the module's status table). Refusals are answers,
+            not exceptions, so a framework adapter is a few lines.
+        """
+        try:
+            verified = verify_delivery(
+                headers, body, secret=self._secret, max_body_bytes=self.max_body_bytes
+            )
+        except WebhookError as exc:
+            return self.reject(exc)
+        if isinstance(verified, Ping):
+            self._counts.pings += 1
+            _log.info("webhook ping from webhook %s acknowledged", verified.webhook_id)
+            return ReceiverResponse(200, {"status": "ping", "webhook_id": verified.webhook_id})
+        return await self._persist(verified, body)
+
+    def reject(self, exc: WebhookError) -> ReceiverResponse:
+        """Count and log a refused request, and build its answer (`exc.http_status`).
+
+        Framework adapters call this when they refuse a request before `handle` sees it,
+        e.g. a body over the limit cut off while streaming.
+        """
+        status = exc.http_status
+        self._counts.rejected[status] = self._counts.rejected.get(status, 0) + 1
+        # The message names the problem (size, missing header, JSON), never the secret or
+        # the body; logged at WARNING because a forged or broken sender is worth seeing.
+        _log.warning("webhook refused with %s: %s", status, exc)
+        return ReceiverResponse(status, {"status": "rejected", "error": str(exc)})
+
+    def too_large(self, size: int) -> ReceiverResponse:
+        """The 413 answer for a body of at least `size` bytes (counted like any refusal)."""
+        return self.reject(WebhookTooLarge(size=size, limit=self.max_body_bytes))
+
+    async def pending(self) -> int:
+        """How many inbox items are not done yet (for `GET /healthz`).
+
+        Raises:
+            StorageError: the store failed.
+        """
+        return await self.store.inbox.pending_count()
+
+    async def _persist(self, delivery: Delivery, body: bytes) -> ReceiverResponse:
+        if delivery.ignorable:
+            self._counts.ignored += 1
+            reason = delivery.ignore_reason
+            _log.debug("webhook %s ignored: %s", delivery.topic, reason)
+            return ReceiverResponse(
+                200, {"status": "ignored", "topic": delivery.topic, "reason": reason}
+            )
+        delivery_id = delivery.delivery_id or derived_delivery_id(delivery.topic, body)
+        received_at = None if self.clock is None else datetime.fromtimestamp(self.clock.time(), UTC)
+        try:
+            # Persist before answering: WooCommerce never sends a delivery again (§8), so a
+            # 200 for something not stored would lose the order until the polling sync.
+            fresh = await self.store.inbox.put(
+                self.store_name,
+                delivery_id,
+                topic=delivery.topic,
+                order_id=delivery.order_id,
+                body=body,
+                received_at=received_at,
+            )
+        except StorageError as exc:
+            self._counts.rejected[503] = self._counts.rejected.get(503, 0) + 1
+            _log.error(
+                "webhook %s for order %s not stored: %s", delivery.topic, delivery.order_id, exc
+            )
+            return ReceiverResponse(503, {"status": "error", "error": "the inbox is unavailable"})
+        answer: dict[str, Any] = {
+            "status": "accepted" if fresh else "duplicate",
+            "topic": delivery.topic,
+            "order_id": delivery.order_id,
+            "delivery_id": delivery_id,
+        }
+        if fresh:
+            self._counts.accepted += 1
+            _log.info("webhook %s for order %s accepted", delivery.topic, delivery.order_id)
+        else:
+            self._counts.duplicate += 1
+            _log.info(
+                "webhook %s for order %s: duplicate dropped", delivery.topic, delivery.order_id
+            )
+        return ReceiverResponse(200, answer)
+
+
+# ---------------------------------------------------------------------------------------------
+# ASGI
+
+
+def asgi_app(receiver: WebhookReceiver) -> AsgiApp:
+    """A plain ASGI 3 application serving the receiver (no web framework needed).
+
+    Routes:
+
+    - `POST /webhooks/woocommerce`: `receiver.handle`. The body is read in chunks and the
+      request is answered 413 as soon as it passes `max_body_bytes` (or at once when
+      `Content-Length` says so), without buffering the rest; that connection is then closed.
+    - `GET /healthz`: 200 `{"status": "ok", "inbox_pending": N, "deliveries": {...}}`, or
+      503 when the store cannot be read.
+    - other paths: 404; other methods on these paths: 405 with `Allow`.
+
+    `lifespan` messages are acknowledged, so servers run with `lifespan="on"` start cleanly.
+
+    Example:
+        >>> import uvicorn  # doctest: +SKIP
+        >>> uvicorn.run(asgi_app(receiver), host="127.0.0.1", port=8000)  # doctest: +SKIP
+    """
+    return _ReceiverApp(receiver)
+
+
+@attrs.frozen
+class _ReceiverApp:
+    receiver: WebhookReceiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if kind != "http":
+            # Websockets are not spoken here; closing before accept refuses the handshake.
+            if kind == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        path, method = scope["path"], scope["method"]
+        if path == WEBHOOK_PATH:
+            if method != "POST":
+                await _respond(send, _not_allowed(), extra=[(b"allow", b"POST")])
+                return
+            await self._webhook(scope, receive, send)
+        elif path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                await _respond(send, _not_allowed(), extra=[(b"allow", b"GET, HEAD")])
+                return
+            await _respond(send, await self._health(), head=method == "HEAD")
+        else:
+            await _respond(send, ReceiverResponse(404, {"status": "not_found", "path": path}))
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.receiver.max_body_bytes
+        headers = _headers(scope)
+        declared = _content_length(headers)
+        if declared is not None and declared > limit:
+            # Refuse before reading a byte: the sender said how much is coming.
+            response = self.receiver.too_large(declared)
+            await _respond(send, response, extra=[(b"connection", b"close")])
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender gave up; nothing was stored, nothing to answer
+            body += message.get("body", b"")
+            if len(body) > limit:
+                # Stop reading: the rest is never buffered, and the connection is closed
+                # after the answer because the unread remainder cannot be skipped safely.
+                response = self.receiver.too_large(len(body))
+                await _respond(send, response, extra=[(b"connection", b"close")])
+                return
+            if not message.get("more_body", False):
+                break
+        await _respond(send, await self.receiver.handle(headers, bytes(body)))
+
+    async def _health(self) -> ReceiverResponse:
+        try:
+            pending = await self.receiver.pending()
+        except StorageError as exc:
+            _log.error("health check: %s", exc)
+            return ReceiverResponse(503, {"status": "error", "error": "the inbox is unavailable"})
+        return ReceiverResponse(
+            200,
+            {
+                "status": "ok",
+                "inbox_pending": pending,
+                "deliveries": self.receiver.stats.to_json(),
+            },
+        )
+
+
+def _not_allowed() -> ReceiverResponse:
+    return ReceiverResponse(405, {"status": "method_not_allowed"})
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    # ASGI gives lower-cased byte names; header values are latin-1 by the HTTP spec. A header
+    # sent twice keeps its first value: a second signature must not replace the first.
+    headers: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return headers
+
+
+def _content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+async def _respond(
+    send: Send,
+    response: ReceiverResponse,
+    *,
+    extra: list[tuple[bytes, bytes]] | None = None,
+    head: bool = False,
+) -> None:
+    payload = response.json_bytes()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else payload})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Nothing to set up: the store and worker are owned by whoever built the receiver.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

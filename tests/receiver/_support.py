@@ -1,0 +1,71 @@
+"""Helpers for receiver tests: signed WooCommerce deliveries and a fake order sync."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from nswoo._order_sync import ImportResult
+from nswoo._settings import Secret
+from nswoo.woocommerce._records import WooOrder
+from nswoo.woocommerce._webhooks import sign_body
+
+ORDER_EXAMPLE = Path(__file__).parents[1] / "woocommerce" / "fixtures" / "woo_order_example.json"
+SECRET = Secret("whsec-receiver-test")
+STORE = "main"
+
+
+def order_body(**changes: Any) -> bytes:
+    """The published order example, byte for byte, or re-encoded with top-level `changes`."""
+    raw = ORDER_EXAMPLE.read_bytes()
+    if not changes:
+        return raw
+    payload = json.loads(raw)
+    payload.update(changes)
+    return json.dumps(payload).encode()
+
+
+def signed(
+    body: bytes,
+    topic: str = "order.updated",
+    *,
+    delivery_id: str | None = "d-1",
+    secret: Secret = SECRET,
+) -> dict[str, str]:
+    """The headers WooCommerce sends with a delivery (reference §8), signed for `body`."""
+    resource, _, event = topic.partition(".")
+    headers = {
+        "User-Agent": "WooCommerce/8.9.0 Hookshot (WordPress/6.5.0)",
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Source": "https://shop.example/",
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": resource,
+        "X-WC-Webhook-Event": event,
+        "X-WC-Webhook-Signature": sign_body(body, secret),
+        "X-WC-Webhook-ID": "12",
+    }
+    if delivery_id is not None:
+        headers["X-WC-Webhook-Delivery-ID"] = delivery_id
+    return headers
+
+
+@attrs.define
+class FakeOrderSync:
+    """Stands in for `OrderSync`: records orders, answers `outcome`, or raises `fail`."""
+
+    outcome: str = "imported"
+    fail: BaseException | None = None
+    fail_times: int = 0
+    imported: list[WooOrder] = attrs.field(factory=list)
+    calls: int = 0
+
+    async def import_order(self, order: WooOrder) -> ImportResult:
+        self.calls += 1
+        if self.fail is not None and (self.fail_times == 0 or self.calls <= self.fail_times):
+            raise self.fail
+        self.imported.append(order)
+        sales_order = f"SO-{order.id}" if self.outcome in ("imported", "already_imported") else None
+        return ImportResult(order.id, self.outcome, sales_order)  # type: ignore[arg-type]

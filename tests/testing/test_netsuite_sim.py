@@ -130,6 +130,17 @@ async def test_create_answers_204_with_absolute_location(sim: NetSuiteSimulator)
     assert "items" not in by_eid.json()["item"]  # sublists are links unless expanded
 
 
+async def test_handle_is_the_fault_free_core() -> None:
+    """handle() answers a request directly, with no faults and no request counting."""
+    sim = NetSuiteSimulator(faults=FaultPlan(rate_limit_probability=1.0))
+    request = httpx.Request(
+        "GET", f"{sim.base_url}{SO}/eid:x", headers={"Authorization": f"Bearer {sim.mint_token()}"}
+    )
+    response = await sim.handle(request)
+    assert response.status_code == 404
+    assert sim.stats.requests == ()
+
+
 async def test_unknown_id_is_404(sim: NetSuiteSimulator) -> None:
     """GET of an unknown id or eid answers 404 with the configured error code."""
     async with client_for(sim) as client:
@@ -707,9 +718,8 @@ async def test_same_seed_same_fault_sequence() -> None:
     assert {"RemoteProtocolError", "ReadError"} & set(first)
 
 
-async def test_reset_happens_before_any_effect(sim: NetSuiteSimulator) -> None:
+async def test_reset_happens_before_any_effect() -> None:
     """A reset raises a transport error and the order is not created."""
-    ids = seeded(sim)
     resetting = NetSuiteSimulator(faults=FaultPlan(reset_probability=1.0))
     ids = seeded(resetting)
     async with client_for(resetting) as client:

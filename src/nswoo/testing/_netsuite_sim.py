@@ -457,8 +457,10 @@ class NetSuiteSimulator:
     async def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request as the account would, without network faults or governance.
 
-        The request body must already be read (`await request.aread()`).
+        This is the sans-socket core that `transport()` and `asgi_app()` wrap; it does not
+        count the request for the fault plan or the concurrency limit.
         """
+        await request.aread()
         response, _ = self._dispatch(request)
         return response
 

@@ -50,6 +50,7 @@ __all__ = [
     "OrderKey",
     "Rejection",
     "RejectionKind",
+    "TOLERANCE_PER_LINE_ITEM",
     "customer_draft",
     "customer_external_id",
     "map_order",
@@ -502,7 +503,7 @@ def map_order(
             _line(
                 config.discount_item,
                 1,
-                -order.discount_total,
+                _EXACT.minus(order.discount_total),
                 f"Coupons: {codes}" if codes else "Discount",
             )
         )
@@ -522,14 +523,15 @@ def map_order(
     mapped = _sum([line.amount or _ZERO for line in lines] + [shipping_cost or _ZERO])
     expected = order.total if tax_mapped else _EXACT.subtract(order.total, order.total_tax)
     tolerance = total_tolerance(order)
-    if abs(_EXACT.subtract(mapped, expected)) > tolerance:
+    difference = _EXACT.subtract(mapped, expected)
+    if _EXACT.abs(difference) > tolerance:
         what = "WooCommerce total" if tax_mapped else "WooCommerce total excluding tax"
         return Rejection(
             kind="total_mismatch",
             order_id=order.id,
             reason=(
                 f"order {order.id}: mapped lines add up to {mapped} but the {what} is "
-                f"{expected}; the difference {_EXACT.subtract(mapped, expected)} is beyond the "
+                f"{expected}; the difference {difference} is beyond the "
                 f"tolerance of {tolerance}"
             ),
             expected=expected,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from decimal import Decimal
+from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from pathlib import Path
 
 import attrs
@@ -501,6 +501,15 @@ def test_mapping_twice_gives_equal_results(woo: WooOrder, config: OrdersConfig) 
     first = map_order(woo, config=config, items=items, customer_id=CUSTOMER)
     second = map_order(woo, config=config, items=dict(items), customer_id=CUSTOMER)
     assert first == second
+
+
+@given(woo=orders(), config=mapping_configs())
+def test_mapping_ignores_the_callers_decimal_context(woo: WooOrder, config: OrdersConfig) -> None:
+    """A caller's low-precision decimal context cannot change a draft or a total check."""
+    items = all_items(woo)
+    expected = map_order(woo, config=config, items=items, customer_id=CUSTOMER)
+    with localcontext(Context(prec=3, rounding=ROUND_DOWN)):
+        assert map_order(woo, config=config, items=items, customer_id=CUSTOMER) == expected
 
 
 @given(woo=orders(), config=mapping_configs(fee_item=True))

@@ -211,7 +211,8 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
     assert netsuite is not None  # noqa: S101 - refused above
     assert woocommerce is not None  # noqa: S101 - refused above
 
-    outcomes = anyio.run(_run_probes, ctx.probes, settings) if ctx.probes else []
+    probes = () if getattr(args, "offline", False) else ctx.probes
+    outcomes = anyio.run(_run_probes, probes, settings) if probes else []
     by_system: dict[str, list[tuple[bool, str, ExitCode]]] = {"netsuite": [], "woocommerce": []}
     for system, ok, detail, code in outcomes:
         by_system[system].append((ok, detail, code))
@@ -299,10 +300,19 @@ async def _run_probes(
     return [r for r in results if r is not None]
 
 
+def _configure_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="validate settings, guards and the mapping file only; send no request",
+    )
+
+
 CHECK = Command(
     path=("check",),
     help="validate settings and environment guards, then probe NetSuite and WooCommerce",
     run=_check,
+    configure=_configure_check,
 )
 
 
@@ -316,14 +326,18 @@ def builtin_commands() -> tuple[Command, ...]:
     A command module contributes its `Command` values here; import it inside this function
     so that `nswoo check` does not import what other commands need (the server stack).
     """
-    return (CHECK,)
+    from ._commands import commands
+
+    return (CHECK, *commands())
 
 
 def default_probes() -> tuple[Probe, ...]:
-    """The probes `nswoo check` runs: NetSuite SuiteQL and WooCommerce products, once the
-    clients provide them. With none, `check` validates settings only and says so.
+    """The probes `nswoo check` runs: one SuiteQL query on `item` (limit 1) and one
+    `GET products?per_page=1`, per the CLI contract.
     """
-    return ()
+    from ._commands import probes
+
+    return probes()
 
 
 def _build_parser(commands: Sequence[Command]) -> _Parser:

@@ -58,7 +58,7 @@ def test_check_prints_environment_account_urls_and_limits(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`nswoo check` reports what it validated and says the network was not checked."""
-    assert main(["check", "--env", "sandbox"]) == 0
+    assert main(["check", "--env", "sandbox", "--offline"]) == 0
     out = capsys.readouterr().out
     for part in (
         "sandbox",
@@ -79,10 +79,10 @@ def test_check_prints_environment_account_urls_and_limits(
 @pytest.mark.parametrize(
     "argv",
     [
-        ["check", "--env", "sandbox", "--json"],
-        ["--json", "check", "--env", "sandbox"],
-        ["--env", "sandbox", "--json", "check"],
-        ["--json", "--env", "SANDBOX", "check"],
+        ["check", "--env", "sandbox", "--json", "--offline"],
+        ["--json", "check", "--env", "sandbox", "--offline"],
+        ["--env", "sandbox", "--json", "check", "--offline"],
+        ["--json", "--env", "SANDBOX", "check", "--offline"],
     ],
 )
 def test_check_json_has_the_contract_keys_wherever_options_go(
@@ -121,14 +121,14 @@ def test_environment_defaults_to_nswoo_env(
 ) -> None:
     """Without --env, NSWOO_ENV chooses the environment."""
     monkeypatch.setenv("NSWOO_ENV", "sandbox")
-    assert main(["check", "--json"]) == 0
+    assert main(["check", "--json", "--offline"]) == 0
     assert json_out(capsys)["environment"] == "sandbox"
 
 
 @pytest.mark.usefixtures("sandbox_env")
 def test_no_environment_is_refused_naming_nswoo_env(capsys: pytest.CaptureFixture[str]) -> None:
     """There is no default environment: without --env or NSWOO_ENV the command exits 2."""
-    assert main(["check"]) == 2
+    assert main(["check", "--offline"]) == 2
     err = capsys.readouterr().err
     assert "NSWOO_ENV" in err
     assert "--env" in err
@@ -140,7 +140,7 @@ def test_bad_nswoo_env_is_refused(
 ) -> None:
     """NSWOO_ENV must be prod or sandbox."""
     monkeypatch.setenv("NSWOO_ENV", "staging")
-    assert main(["check", "--json"]) == 2
+    assert main(["check", "--json", "--offline"]) == 2
     error = json_out(capsys)["error"]
     assert isinstance(error, dict)
     assert error["key"] == "NSWOO_ENV"
@@ -152,7 +152,7 @@ def test_prod_environment_with_only_sandbox_settings_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`check --env prod` against a sandbox-only setup names the missing production variables."""
-    assert main(["check", "--env", "prod", "--json"]) == 2
+    assert main(["check", "--env", "prod", "--json", "--offline"]) == 2
     error = json_out(capsys)["error"]
     assert isinstance(error, dict)
     assert error["type"] == "SettingsRefused"
@@ -193,7 +193,7 @@ def test_unprefixed_variable_exits_2_naming_it(
 ) -> None:
     """An unprefixed variable is refused at startup, naming the prefixed forms."""
     monkeypatch.setenv("NS_CLIENT_ID", "client-id")
-    assert main(["check", "--env", "sandbox", "--json"]) == 2
+    assert main(["check", "--env", "sandbox", "--json", "--offline"]) == 2
     error = json_out(capsys)["error"]
     assert isinstance(error, dict)
     assert error["key"] == "NS_CLIENT_ID"
@@ -206,7 +206,7 @@ def test_plain_http_store_off_loopback_exits_2_naming_the_variable(
 ) -> None:
     """WOO_<ENV>_URL over http:// to a public host is refused."""
     monkeypatch.setenv("WOO_SANDBOX_URL", "http://staging.shop.example")
-    assert main(["check", "--env", "sandbox"]) == 2
+    assert main(["check", "--env", "sandbox", "--offline"]) == 2
     assert "WOO_SANDBOX_URL" in capsys.readouterr().err
 
 
@@ -216,7 +216,7 @@ def test_sandbox_pointed_at_production_host_exits_2(
 ) -> None:
     """The behaviour-3 guard stops `check` before any request is made."""
     monkeypatch.setenv("NS_SANDBOX_BASE_URL", "https://1234567.suitetalk.api.netsuite.com")
-    assert main(["check", "--env", "sandbox"]) == 2
+    assert main(["check", "--env", "sandbox", "--offline"]) == 2
     assert "NS_SANDBOX_BASE_URL" in capsys.readouterr().err
 
 
@@ -228,7 +228,7 @@ def test_malformed_toml_config_exits_2_naming_file_and_line(
     path = tmp_path / "nswoo.toml"
     path.write_text('[orders]\nstore = "main"\nstatuses = [\n', encoding="utf-8")
     monkeypatch.setenv("NSWOO_SANDBOX_CONFIG", str(path))
-    assert main(["check", "--env", "sandbox", "--json"]) == 2
+    assert main(["check", "--env", "sandbox", "--json", "--offline"]) == 2
     error = json_out(capsys)["error"]
     assert isinstance(error, dict)
     assert error["key"] == str(path)
@@ -247,7 +247,7 @@ def test_unknown_toml_key_exits_2_naming_the_key(
         encoding="utf-8",
     )
     monkeypatch.setenv("NSWOO_SANDBOX_CONFIG", str(path))
-    assert main(["check", "--env", "sandbox"]) == 2
+    assert main(["check", "--env", "sandbox", "--offline"]) == 2
     assert "inventory.safety_stok" in capsys.readouterr().err
 
 
@@ -259,7 +259,7 @@ def test_valid_toml_config_is_reported(
     path = tmp_path / "nswoo.toml"
     path.write_text('[orders]\nstore = "main"\ncustomer = { strategy = "by-email" }\n', "utf-8")
     monkeypatch.setenv("NSWOO_SANDBOX_CONFIG", str(path))
-    assert main(["check", "--env", "sandbox", "--json"]) == 0
+    assert main(["check", "--env", "sandbox", "--json", "--offline"]) == 0
     assert json_out(capsys)["config"] == str(path)
 
 
@@ -407,7 +407,7 @@ def test_python_dash_m_nswoo_runs_check() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NS_", "WOO_", "NSWOO_"))}
     env.update(SANDBOX)
     done = subprocess.run(
-        [sys.executable, "-m", "nswoo", "check", "--env", "sandbox", "--json"],
+        [sys.executable, "-m", "nswoo", "check", "--env", "sandbox", "--json", "--offline"],
         env=env,
         capture_output=True,
         text=True,
@@ -418,7 +418,7 @@ def test_python_dash_m_nswoo_runs_check() -> None:
     assert json.loads(done.stdout)["netsuite"]["account_id"] == "1234567_SB1"
     env["NS_ACCOUNT_ID"] = "1234567"
     refused = subprocess.run(
-        [sys.executable, "-m", "nswoo", "check", "--env", "sandbox"],
+        [sys.executable, "-m", "nswoo", "check", "--env", "sandbox", "--offline"],
         env=env,
         capture_output=True,
         text=True,

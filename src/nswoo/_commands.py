@@ -1,0 +1,196 @@
+"""The `nswoo` commands beyond `check`: orders, sim (and the probes `check` runs).
+
+Each function here is thin: parse arguments, open the runtime, call the public API, print
+the CLI contract's text or JSON, and return its exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+from datetime import datetime
+
+import anyio
+
+from ._cli import Command, Context, ExitCode, Probe
+from ._order_sync import SyncReport
+from ._runtime import open_runtime
+from ._settings import Settings
+from .errors import ConfigurationError
+
+__all__ = ["commands", "probes"]
+
+
+# ---------------------------------------------------------------------------------------------
+# check probes
+
+
+async def _probe_netsuite(settings: Settings) -> str:
+    from .netsuite._client import open_netsuite, probe
+
+    assert settings.netsuite is not None  # noqa: S101 - check refuses an unconfigured system
+    async with open_netsuite(settings.netsuite) as ns:
+        result = await probe(ns)
+    return f"SuiteQL item query answered (account {result.account_id})"
+
+
+async def _probe_woocommerce(settings: Settings) -> str:
+    from .woocommerce._client import check_store
+
+    assert settings.woocommerce is not None  # noqa: S101 - check refuses an unconfigured system
+    return await check_store(settings.woocommerce)
+
+
+def probes() -> tuple[Probe, ...]:
+    """The network probes of `nswoo check`: one SuiteQL query, one products page."""
+    return (Probe("netsuite", _probe_netsuite), Probe("woocommerce", _probe_woocommerce))
+
+
+# ---------------------------------------------------------------------------------------------
+# orders
+
+
+def _print_report(ctx: Context, report: SyncReport, verb: str) -> int:
+    data = report.to_json()
+    if ctx.json:
+        ctx.write_json(data)
+    else:
+        ctx.write(
+            f"{verb}: {data['imported']} imported, {data['already_imported']} already imported, "
+            f"{data['ignored']} ignored, {data['dead_lettered']} dead-lettered"
+            + (f", {data['deferred']} held by another worker" if data["deferred"] else "")
+        )
+        for result in report.dead_letters:
+            ctx.write(f"  order {result.order_id}: {result.reason}")
+    return ExitCode.FAILED if report.dead_letters else ExitCode.OK
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no time zone: add Z or an offset (e.g. 2026-11-27T00:00:00Z)"
+        )
+    return moment
+
+
+def _configure_sync(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since",
+        type=_parse_since,
+        default=None,
+        help="poll orders modified after this ISO 8601 time (default: the stored cursor)",
+    )
+
+
+def _orders_sync(args: argparse.Namespace, ctx: Context) -> int:
+    settings = ctx.settings()
+
+    async def go() -> SyncReport:
+        async with open_runtime(settings) as runtime:
+            return await runtime.order_sync().sync(since=args.since)
+
+    return _print_report(ctx, anyio.run(go), "orders sync")
+
+
+def _orders_replay(args: argparse.Namespace, ctx: Context) -> int:
+    settings = ctx.settings()
+
+    async def go() -> SyncReport:
+        async with open_runtime(settings) as runtime:
+            return await runtime.order_sync().replay()
+
+    return _print_report(ctx, anyio.run(go), "orders replay")
+
+
+def _orders_dead_letters(args: argparse.Namespace, ctx: Context) -> int:
+    settings = ctx.settings()
+
+    async def go() -> list[dict[str, object]]:
+        async with open_runtime(settings) as runtime:
+            letters = await runtime.store.dead_letters.list(runtime.config.orders.store)
+        return [
+            {
+                "order_id": letter.order_id,
+                "reason": letter.reason,
+                "attempts": letter.attempts,
+                "first_seen": letter.first_seen.isoformat().replace("+00:00", "Z"),
+                "last_seen": letter.last_seen.isoformat().replace("+00:00", "Z"),
+            }
+            for letter in letters
+        ]
+
+    letters = anyio.run(go)
+    if ctx.json:
+        ctx.write_json({"dead_letters": letters})
+    elif not letters:
+        ctx.write("no dead letters")
+    else:
+        for letter in letters:
+            ctx.write(
+                f"order {letter['order_id']}  attempts {letter['attempts']}  "
+                f"first {letter['first_seen']}  last {letter['last_seen']}"
+            )
+            ctx.write(f"  {letter['reason']}")
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------------------------------------
+# sim
+
+
+def _configure_sim(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="NetSuite on PORT, WooCommerce on PORT+1 (0: free ports)",
+    )
+    parser.add_argument("--faults", default=None, help="a TOML or JSON fault plan file")
+
+
+def _sim(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        from .testing._server import run_sim
+    except ImportError as exc:  # pragma: no cover - uvicorn missing
+        raise ConfigurationError(
+            f"nswoo sim needs the server extra: pip install 'nswoo[server]' ({exc.name})"
+        ) from exc
+    if not 0 <= args.port <= 65534:
+        raise ConfigurationError("must be between 0 and 65534", key="--port")
+    return int(
+        anyio.run(
+            functools.partial(run_sim, port=args.port, faults_path=args.faults, stdout=ctx.stdout)
+        )
+    )
+
+
+def commands() -> tuple[Command, ...]:
+    """The commands this module contributes, in help order."""
+    return (
+        Command(
+            path=("orders", "sync"),
+            help="poll WooCommerce orders from the stored cursor and import each idempotently",
+            run=_orders_sync,
+            configure=_configure_sync,
+        ),
+        Command(
+            path=("orders", "replay"),
+            help="retry dead-lettered orders",
+            run=_orders_replay,
+        ),
+        Command(
+            path=("orders", "dead-letters"),
+            help="list dead-lettered orders with their reasons",
+            run=_orders_dead_letters,
+        ),
+        Command(
+            path=("sim",),
+            help="serve the NetSuite and WooCommerce simulators on loopback",
+            run=_sim,
+            configure=_configure_sim,
+        ),
+    )

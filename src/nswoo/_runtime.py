@@ -1,0 +1,123 @@
+"""The composition root for commands: settings → config, store, limiters, clients.
+
+Commands and long-running services build what they need here, from one `Settings` and the
+mapping file it names, so every entry point wires nswoo the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import attrs
+
+from ._clock import Clock, SystemClock
+from ._config import Config, load_config
+from ._limits import Limiter, LocalLimiter
+from ._order_sync import OrderSync
+from ._settings import NetSuiteSettings, Settings, WooSettings
+from ._storage import Store, open_store
+from .errors import ConfigurationError
+from .netsuite._client import NetSuiteClient, open_netsuite
+from .woocommerce._client import WooClient
+
+__all__ = ["Runtime", "open_runtime", "require_config"]
+
+
+def require_config(settings: Settings) -> Config:
+    """The mapping file `NSWOO_<ENV>_CONFIG` names, loaded and validated.
+
+    Raises:
+        ConfigurationError: the variable is unset, or the file is refused.
+    """
+    if not settings.config_path:
+        raise ConfigurationError(
+            "is required by this command: point it at the TOML mapping file",
+            key=f"NSWOO_{settings.environment.upper()}_CONFIG",
+        )
+    return load_config(settings.config_path)
+
+
+def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:
+    url = settings.limiter_url
+    if url == "local":
+        return LocalLimiter(cap, clock=clock)
+    raise ConfigurationError(
+        "only 'local' is available in this version; a shared Redis limiter is not built yet",
+        key=f"NSWOO_{settings.environment.upper()}_LIMITER",
+    )
+
+
+@attrs.define
+class Runtime:
+    """Everything a command needs, opened from settings; close it with `aclose()`."""
+
+    settings: Settings
+    config: Config
+    store: Store
+    netsuite: NetSuiteClient
+    woocommerce: WooClient
+    clock: Clock
+
+    def order_sync(self, **kwargs: object) -> OrderSync:
+        """An `OrderSync` over this runtime's clients and store."""
+        return OrderSync(
+            netsuite=self.netsuite,
+            woocommerce=self.woocommerce,
+            store=self.store,
+            config=self.config.orders,
+            clock=self.clock,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    async def aclose(self) -> None:
+        """Close the clients and the store."""
+        try:
+            await self.netsuite.aclose()
+            await self.woocommerce.aclose()
+        finally:
+            await self.store.aclose()
+
+
+def _systems(settings: Settings) -> tuple[NetSuiteSettings, WooSettings]:
+    env = settings.environment.upper()
+    if settings.netsuite is None:
+        raise ConfigurationError(
+            "NetSuite is not configured: set it and the credentials", key=f"NS_{env}_ACCOUNT_ID"
+        )
+    if settings.woocommerce is None:
+        raise ConfigurationError(
+            "WooCommerce is not configured: set it and the consumer key/secret",
+            key=f"WOO_{env}_URL",
+        )
+    return settings.netsuite, settings.woocommerce
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Open config, store and both clients for `settings`; close them on exit.
+
+    Raises:
+        ConfigurationError: a system or the mapping file is missing or refused.
+        StorageError: the store cannot be opened.
+    """
+    clock = clock or SystemClock()
+    config = require_config(settings)
+    ns_settings, woo_settings = _systems(settings)
+    key = f"NSWOO_{settings.environment.upper()}_STORE"
+    store = await open_store(settings.store_url, clock=clock, key=key)
+    try:
+        netsuite = open_netsuite(
+            ns_settings, limiter=_limiter(settings, ns_settings.concurrency, clock), clock=clock
+        )
+        woocommerce = WooClient.from_settings(
+            woo_settings, limiter=_limiter(settings, woo_settings.concurrency, clock), clock=clock
+        )
+    except BaseException:
+        await store.aclose()
+        raise
+    runtime = Runtime(settings, config, store, netsuite, woocommerce, clock)
+    try:
+        yield runtime
+    finally:
+        await runtime.aclose()

@@ -984,7 +984,7 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
                 "memory:// for a single-process test store",
                 key=key,
             )
-        from .sqlite import SqliteStore  # noqa: PLC0415 - the memory store needs no sqlite3
+        from .sqlite import SqliteStore
 
         return await SqliteStore.open(path, clock=clock)
     if scheme in {"postgresql", "postgres"}:

@@ -135,7 +135,7 @@ async def serve_simulators(
         ...         print(urls.woocommerce)
     """
     try:
-        import uvicorn  # noqa: PLC0415 - optional extra, imported only when serving
+        import uvicorn
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("serving simulators needs uvicorn: pip install 'nswoo[server]'") from exc
 
@@ -292,7 +292,7 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
         ConfigurationError: the fault plan file is unreadable or invalid.
         OSError: a port is taken.
     """
-    from ._netsuite_sim import NetSuiteSimulator  # noqa: PLC0415 - keeps import cycles out
+    from ._netsuite_sim import NetSuiteSimulator
 
     plan = load_fault_plan(faults_path) if faults_path else FaultPlan()
     ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=plan)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import attrs
 
 from nswoo._order_sync import ImportResult
@@ -69,3 +73,33 @@ class FakeOrderSync:
         self.imported.append(order)
         sales_order = f"SO-{order.id}" if self.outcome in ("imported", "already_imported") else None
         return ImportResult(order.id, self.outcome, sales_order)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yield its base URL."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # pytest owns the signals
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [sock])
+            with anyio.fail_after(5):
+                while not server.started:  # noqa: ASYNC110 - uvicorn has only the flag
+                    await anyio.sleep(0.01)
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                server.should_exit = True
+    finally:
+        sock.close()

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from typing import Literal, Required, TypedDict, Unpack
 
 __all__ = [
+    "ApiContext",
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",

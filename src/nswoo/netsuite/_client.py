@@ -209,7 +209,8 @@ class NetSuiteClient:
             DuplicateRecord: NetSuite reports the record already exists.
             OutcomeUnknown: no usable answer; the record may exist.
             ResponseInvalid: success without a readable `Location`.
-            AuthenticationError, PermissionDenied, RateLimited, ServiceUnavailable.
+            ApiError: `AuthenticationError`, `PermissionDenied`, `RateLimited` or
+                `ServiceUnavailable`, as the pipeline raises them.
         """
         request = self._write("POST", self._record_url(record_type), body)
         response = await self._pipeline.send(request, idempotent=False)
@@ -264,7 +265,8 @@ class NetSuiteClient:
                 pipeline may retry it after a lost answer.
 
         Raises:
-            The same errors as `create`, plus `NotFound`.
+            NotFound: no such record.
+            ApiError: the same errors as `create`.
         """
         for name in replace:
             validate_record_type(name)  # a sublist id obeys the same rule as a record type

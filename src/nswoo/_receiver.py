@@ -131,6 +131,21 @@ def derived_delivery_id(topic: str, body: bytes) -> str:
     return f"sha256:{digest}"
 
 
+def inbox_key(delivery_id: str | None, topic: str, body: bytes) -> str:
+    """The key the inbox deduplicates on: the delivery id *and* a digest of the body.
+
+    WooCommerce builds `X-WC-Webhook-Delivery-ID` as `wp_hash(webhook_id . time())` (reference
+    §8), so two different deliveries of one webhook within the same second share an id:
+    deduplicating on the id alone would drop the second one, and with it an order. A true
+    duplicate (the same delivery sent twice) has the same id and the same bytes, so the pair
+    still drops it. A delivery without the header falls back to `derived_delivery_id`.
+    """
+    if not delivery_id:
+        return derived_delivery_id(topic, body)
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    return f"{delivery_id}:{digest}"
+
+
 @attrs.define
 class _Counts:
     """The mutable counters behind `ReceiverStats` (one event loop, no lock needed)."""
@@ -265,13 +280,14 @@ class WebhookReceiver:
                 200, {"status": "ignored", "topic": delivery.topic, "reason": reason}
             )
         delivery_id = delivery.delivery_id or derived_delivery_id(delivery.topic, body)
+        key = inbox_key(delivery.delivery_id, delivery.topic, body)
         received_at = None if self.clock is None else datetime.fromtimestamp(self.clock.time(), UTC)
         try:
             # Persist before answering: WooCommerce never sends a delivery again (§8), so a
             # 200 for something not stored would lose the order until the polling sync.
             fresh = await self.store.inbox.put(
                 self.store_name,
-                delivery_id,
+                key,
                 topic=delivery.topic,
                 order_id=delivery.order_id,
                 body=body,

@@ -7,7 +7,7 @@ import logging
 import pytest
 from tests.receiver._support import SECRET, STORE, order_body, signed
 
-from nswoo._receiver import ReceiverResponse, WebhookReceiver, derived_delivery_id
+from nswoo._receiver import ReceiverResponse, WebhookReceiver, derived_delivery_id, inbox_key
 from nswoo._settings import Secret
 from nswoo._storage import MemoryStore
 from nswoo.errors import ConfigurationError
@@ -43,7 +43,7 @@ async def test_signed_order_delivery_is_persisted_and_accepted() -> None:
     )
     items = await receiver.store.inbox.take(owner="t", limit=10, lease_seconds=60)
     assert [(i.store, i.delivery_id, i.order_id, i.body) for i in items] == [
-        (STORE, "abc", 727, body)
+        (STORE, inbox_key("abc", "order.updated", body), 727, body)
     ]
 
 
@@ -55,7 +55,9 @@ async def test_duplicate_delivery_id_gives_one_inbox_item() -> None:
     second = await receiver.handle(signed(body, delivery_id="same"), body)
     assert (first.status, first.body["status"]) == (200, "accepted")
     assert (second.status, second.body["status"]) == (200, "duplicate")
-    assert await pending(receiver) == [("same", "order.updated", 727)]
+    assert await pending(receiver) == [
+        (inbox_key("same", "order.updated", body), "order.updated", 727)
+    ]
     assert (receiver.stats.accepted, receiver.stats.duplicate) == (1, 1)
 
 
@@ -112,7 +114,9 @@ async def test_order_deleted_with_only_an_id_is_accepted() -> None:
     body = b'{"id":727}'
     response = await receiver.handle(signed(body, "order.deleted"), body)
     assert response.body["status"] == "accepted"
-    assert await pending(receiver) == [("d-1", "order.deleted", 727)]
+    assert await pending(receiver) == [
+        (inbox_key("d-1", "order.deleted", body), "order.deleted", 727)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -190,3 +194,14 @@ def test_an_empty_secret_is_refused() -> None:
     """A receiver with an empty secret would accept forgeries, so construction fails."""
     with pytest.raises(ConfigurationError):
         WebhookReceiver(store=MemoryStore(), store_name=STORE, secret=Secret(""), max_body_bytes=1)
+
+
+async def test_different_deliveries_sharing_a_delivery_id_are_both_kept() -> None:
+    """Two deliveries in one second share WooCommerce's delivery id; neither is dropped."""
+    receiver = make()
+    first_body = order_body(id=727)
+    second_body = order_body(id=728)
+    first = await receiver.handle(signed(first_body, delivery_id="same-second"), first_body)
+    second = await receiver.handle(signed(second_body, delivery_id="same-second"), second_body)
+    assert (first.body["status"], second.body["status"]) == ("accepted", "accepted")
+    assert len(await pending(receiver)) == 2

@@ -47,8 +47,9 @@ __all__ = [
     "open_store",
 ]
 
-# WooCommerce retries a delivery only when it got no 2xx, and users resend by hand from the
-# admin screen; a month of seen ids covers both with room to spare.
+# WooCommerce never retries a delivery by itself (reference woocommerce.md §8), but it fires
+# some events twice and users resend by hand; a month of seen ids covers both with room to
+# spare.
 DEFAULT_INBOX_RETENTION = 30 * 24 * 3600.0
 
 

@@ -36,6 +36,8 @@ from ._http import RequestAuth as RequestAuth
 from ._http import RetryPolicy as RetryPolicy
 from ._http import TokenGrant as TokenGrant
 from ._http import TokenSource as TokenSource
+from ._inbox_worker import InboxWorker as InboxWorker
+from ._inbox_worker import OrderImporter as OrderImporter
 from ._limits import Limiter as Limiter
 from ._limits import LimiterStats as LimiterStats
 from ._limits import LocalLimiter as LocalLimiter
@@ -58,6 +60,10 @@ from ._orders import order_quantities as order_quantities
 from ._orders import plan_import as plan_import
 from ._orders import sales_order_external_id as sales_order_external_id
 from ._orders import skus_of as skus_of
+from ._receiver import ReceiverResponse as ReceiverResponse
+from ._receiver import ReceiverStats as ReceiverStats
+from ._receiver import WebhookReceiver as WebhookReceiver
+from ._receiver import asgi_app as asgi_app
 from ._settings import Environment as Environment
 from ._settings import M2MCredentials as M2MCredentials
 from ._settings import NetSuiteSettings as NetSuiteSettings
@@ -126,6 +132,7 @@ __all__ = [
     "ImportResult",
     "Inbox",
     "InboxItem",
+    "InboxWorker",
     "InventoryConfig",
     "Lease",
     "Limiter",
@@ -137,6 +144,7 @@ __all__ = [
     "NotifyConfig",
     "OAuth2Credentials",
     "OfficeHours",
+    "OrderImporter",
     "OrderKey",
     "OrderLink",
     "OrderLinks",
@@ -146,6 +154,8 @@ __all__ = [
     "Permit",
     "Ping",
     "PushedStock",
+    "ReceiverResponse",
+    "ReceiverStats",
     "ReconcileConfig",
     "ReconcileTolerance",
     "Rejection",
@@ -164,12 +174,14 @@ __all__ = [
     "TbaCredentials",
     "TokenGrant",
     "TokenSource",
+    "WebhookReceiver",
     "WebhooksConfig",
     "WooClient",
     "WooOrder",
     "WooProduct",
     "WooSettings",
     "WooVariation",
+    "asgi_app",
     "claim_or_wait",
     "customer_draft",
     "customer_external_id",

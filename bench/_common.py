@@ -1,11 +1,18 @@
-"""Helpers shared by the benchmark scripts: the machine line, percentiles, a plain table."""
+"""Helpers shared by the benchmark scripts: the machine line, percentiles, a plain table,
+and the fixed-semaphore limiter used as a baseline."""
 
 from __future__ import annotations
 
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import anyio
+import attrs
+
+from nswoo._limits import LimiterStats, Permit
 
 
 def machine() -> str:
@@ -50,3 +57,52 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         for row in cells[1:]
     ]
     return "\n".join(lines)
+
+
+@attrs.define
+class _NaivePermit:
+    delay: float = 0.0
+
+    async def succeeded(self) -> None:
+        return None
+
+    async def rate_limited(self, delay: float) -> None:
+        self.delay = delay  # slept by this caller alone, after it gave its slot back
+
+
+class FixedLimiter:
+    """The baseline: a fixed semaphore; a 429 makes only its own caller back off."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._slots = anyio.Semaphore(cap)
+        self._rate_limited = 0
+        self._acquired = 0
+
+    def acquire(self) -> AbstractAsyncContextManager[Permit]:
+        return self._acquire()
+
+    @asynccontextmanager
+    async def _acquire(self) -> AsyncIterator[Permit]:
+        permit = _NaivePermit()
+        try:
+            async with self._slots:
+                self._acquired += 1
+                yield permit
+        finally:
+            if permit.delay > 0:
+                self._rate_limited += 1
+                await anyio.sleep(permit.delay)
+
+    def stats(self) -> LimiterStats:
+        return LimiterStats(
+            in_flight=self._cap - int(self._slots.value),
+            max_in_flight=self._cap,
+            cap=self._cap,
+            configured_cap=self._cap,
+            rate_limited=self._rate_limited,
+            waits=0,
+            paused_until=None,
+            min_cap_seen=self._cap,
+            acquired=self._acquired,
+        )

@@ -41,17 +41,15 @@ import argparse
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 import attrs
 import httpx
-from _common import machine, percentile, table
+from _common import FixedLimiter, machine, percentile, table
 
 from nswoo._clock import SystemClock
 from nswoo._http import RetryPolicy
-from nswoo._limits import Limiter, LimiterStats, LocalLimiter, Permit
+from nswoo._limits import Limiter, LimiterStats, LocalLimiter
 from nswoo.errors import ApiError
 from nswoo.netsuite import NetSuiteClient, netsuite_auth
 from nswoo.testing import FaultPlan, NetSuiteSimStats, build_world
@@ -61,55 +59,6 @@ CONFIGURED_CAP = 12
 LATENCY = 0.003  # + uniform jitter below: 3-7 ms, mean 5 ms
 JITTER = 0.004
 POLICY = RetryPolicy(attempts=30, total_seconds=30.0, initial=0.02, maximum=0.32)
-
-
-@attrs.define
-class _NaivePermit:
-    delay: float = 0.0
-
-    async def succeeded(self) -> None:
-        return None
-
-    async def rate_limited(self, delay: float) -> None:
-        self.delay = delay  # slept by this caller alone, after it gave its slot back
-
-
-class FixedLimiter:
-    """The baseline: a fixed semaphore; a 429 makes only its own caller back off."""
-
-    def __init__(self, cap: int) -> None:
-        self._cap = cap
-        self._slots = anyio.Semaphore(cap)
-        self._rate_limited = 0
-        self._acquired = 0
-
-    def acquire(self) -> AbstractAsyncContextManager[Permit]:
-        return self._acquire()
-
-    @asynccontextmanager
-    async def _acquire(self) -> AsyncIterator[Permit]:
-        permit = _NaivePermit()
-        try:
-            async with self._slots:
-                self._acquired += 1
-                yield permit
-        finally:
-            if permit.delay > 0:
-                self._rate_limited += 1
-                await anyio.sleep(permit.delay)
-
-    def stats(self) -> LimiterStats:
-        return LimiterStats(
-            in_flight=self._cap - int(self._slots.value),
-            max_in_flight=self._cap,
-            cap=self._cap,
-            configured_cap=self._cap,
-            rate_limited=self._rate_limited,
-            waits=0,
-            paused_until=None,
-            min_cap_seen=self._cap,
-            acquired=self._acquired,
-        )
 
 
 @attrs.define

@@ -4,8 +4,9 @@
 
 - **401**: the credential that failed is invalidated (compare-and-swap: only if it is still
   the current one), one refresh runs for all concurrent callers (single flight on an
-  `anyio.Lock`), and the request is retried once. A 401 on a token minted after the request
-  started is a hard `AuthenticationError`: the credentials are wrong, never a refresh loop.
+  `anyio.Lock`), and the request is retried once. A 401 on a token minted for the attempt
+  itself, or on the retry, is a hard `AuthenticationError`: the credentials are wrong,
+  never a refresh loop.
 - **429 / 503**: `Retry-After` (seconds or HTTP date) pauses the whole limiter, so no caller
   sends during the pause; without it, exponential backoff with full jitter.
 - **Transport errors and other 5xx**: retried only for idempotent requests (GET, PUT upsert,
@@ -444,11 +445,15 @@ class HttpPipeline:
         self, request: httpx.Request, idempotent: bool, started: float, attempt: int
     ) -> httpx.Response:
         async with self.limiter.acquire() as permit:
+            # "Fresh" is measured from here, not from send(): a request that waited out a
+            # long pause may get a token minted while it waited, which can die early too.
+            # Only a token minted for this very attempt is known to be fresh.
+            attempt_started = self.clock.now()
             credential = await self.auth.authorize(request)
             response = await self._transmit(request, idempotent)
             renewable = False
             if response.status_code == 401:
-                fresh = credential.minted_at is not None and credential.minted_at >= started
+                fresh = credential.minted_at is not None and credential.minted_at >= attempt_started
                 renewable = fresh
                 if not fresh and await self.auth.invalidate(credential):
                     renewable = True

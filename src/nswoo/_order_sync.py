@@ -65,7 +65,9 @@ __all__ = ["ImportResult", "Outcome", "OrderSync", "SyncReport"]
 
 _log = logging.getLogger("nswoo.orders")
 
-Outcome = Literal["imported", "already_imported", "ignored", "dead_lettered", "deferred"]
+Outcome = Literal[
+    "imported", "already_imported", "ignored", "dead_lettered", "deferred", "kept_dead_letter"
+]
 
 _SKU_CHUNK = 500
 """SKUs per item lookup query: far below the `IN` list limit, short enough to read in logs."""
@@ -79,8 +81,9 @@ class ImportResult:
         order_id: the WooCommerce order id.
         outcome: `imported` (a sales order was created now), `already_imported` (one existed
             and is linked), `ignored` (not an order nswoo imports: status, draft),
-            `dead_lettered` (kept with `reason` for replay), or `deferred` (another worker
-            holds the order right now; it will finish it).
+            `dead_lettered` (kept with `reason` for replay), `deferred` (another worker
+            holds the order right now; it will finish it), or `kept_dead_letter` (polling
+            found an order dead-lettered before this run: `replay()` retries those).
         sales_order_id: the NetSuite internal id, when linked.
         reason: why it was ignored or dead-lettered.
     """
@@ -114,6 +117,7 @@ class SyncReport:
             "ignored": self.count("ignored"),
             "dead_lettered": self.count("dead_lettered"),
             "deferred": self.count("deferred"),
+            "kept_dead_letters": self.count("kept_dead_letter"),
             "dead_letters": [
                 {"order_id": r.order_id, "reason": r.reason} for r in self.dead_letters
             ],
@@ -430,14 +434,30 @@ class OrderSync:
                 since = datetime.fromisoformat(stored) - self.overlap
         newest: datetime | None = None
         seen: list[WooOrder] = []
+        # DESIGN: polling does not retry old dead letters (`replay` does), so a poison order
+        # costs one lookup per replay, not one per poll.
+        old_letters = {
+            letter.order_id for letter in await self.store.dead_letters.list(self.config.store)
+        }
+        kept: list[ImportResult] = []
 
         async def orders() -> AsyncIterable[WooOrder]:
             assert self.woocommerce is not None  # noqa: S101 - checked above
             async for order in self.woocommerce.iter_orders(modified_after=since):
                 seen.append(order)
+                if order.id in old_letters:
+                    kept.append(
+                        ImportResult(
+                            order.id,
+                            "kept_dead_letter",
+                            reason="dead-lettered before this run; orders replay retries it",
+                        )
+                    )
+                    continue
                 yield order
 
-        report = await self.import_orders(orders())
+        imported = await self.import_orders(orders())
+        report = SyncReport(tuple(sorted((*imported.results, *kept), key=lambda r: r.order_id)))
         deferred = {r.order_id for r in report.results if r.outcome == "deferred"}
         for order in seen:
             if order.id in deferred:

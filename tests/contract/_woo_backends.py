@@ -399,7 +399,12 @@ async def woo_backend(name: str) -> AsyncIterator[WooBackend]:
     clock = FakeClock()
     if name == "simulator":
         sim = WooSimulator(
-            SIM_URL, consumer_key=KEY, consumer_secret=SECRET, clock=clock, tax_rate="0.075"
+            SIM_URL,
+            consumer_key=KEY,
+            consumer_secret=SECRET,
+            clock=clock,
+            tax_rate="0.075",
+            tax_shipping=False,
         )
         async with _client(SIM_URL, clock, sim.transport()) as client:
             yield WooBackend(name, client, SimWooArrange(sim, clock))

@@ -153,6 +153,7 @@ def make_order(
     fees: Iterable[tuple[str, Decimal | str]] = (),
     coupons: Iterable[tuple[str, Decimal | str]] = (),
     tax_rate: Decimal | str = Decimal(0),
+    tax_shipping: bool = True,
     tax_label: str = "State Tax",
     currency: str = "USD",
     customer_id: int = 0,
@@ -177,7 +178,9 @@ def make_order(
 
     Lines are `OrderLine`s or `(sku, quantity, unit_price)` tuples. Coupons are
     `(code, discount)` pairs, spread over the lines in proportion to their subtotals. Tax is one
-    flat `tax_rate` applied to lines, fees and shipping, reported as one `tax_lines` entry.
+    flat `tax_rate` applied to lines, fees and (unless `tax_shipping` is False, as in stores
+    whose shipping is not taxable, like the published example) shipping, reported as one
+    `tax_lines` entry.
     `date_paid` defaults to `modified` for paid statuses (processing, on-hold, completed), and
     `date_completed` to `modified` for completed orders.
 
@@ -263,7 +266,7 @@ def make_order(
                 "meta_data": [],
             }
         )
-    shipping_tax = _round(shipping_amount * rate, dp)
+    shipping_tax = _round(shipping_amount * rate, dp) if tax_shipping else Decimal(0)
     shipping_lines = []
     if shipping_amount or shipping_method[0]:
         shipping_lines.append(

@@ -192,6 +192,8 @@ class WooSimulator:
     utc_offset: timedelta = timedelta(0)
     price_decimals: int = 2
     tax_rate: Decimal = attrs.field(default=Decimal(0), converter=Decimal)
+    # Whether shipping is taxed at `tax_rate` (the published example's store does not).
+    tax_shipping: bool = True
     # The reference names no versions; these only show up in `version` and the User-Agent.
     wc_version: str = "9.3.3"
     wp_version: str = "6.6.2"
@@ -392,6 +394,7 @@ class WooSimulator:
             fees=[(name, Decimal(amount)) for name, amount in fees],
             coupons=[(code, Decimal(amount)) for code, amount in coupons],
             tax_rate=self.tax_rate if tax_rate is None else Decimal(tax_rate),
+            tax_shipping=self.tax_shipping,
             currency=currency,
             customer_id=customer_id,
             billing=dict(billing) if billing is not None else None,
@@ -1042,6 +1045,7 @@ class WooSimulator:
                 if isinstance(c, Mapping)
             ],
             tax_rate=self.tax_rate,
+            tax_shipping=self.tax_shipping,
             currency=str(body.get("currency") or "USD"),
             customer_id=int(body.get("customer_id") or 0),
             billing=dict(body["billing"]) if isinstance(body.get("billing"), Mapping) else None,

@@ -130,6 +130,7 @@ class _Order:
     fees: list[tuple[str, Decimal]] = attrs.field(factory=list)
     coupons: list[tuple[str, Decimal]] = attrs.field(factory=list)
     tax_rate: Decimal = Decimal(0)
+    tax_shipping: bool = True
     currency: str = "USD"
     customer_id: int = 0
     billing: dict[str, str] | None = None
@@ -208,6 +209,7 @@ class WooStore:
     dp: int = 2
     wc_version: str = "9.3.3"
     tax_rate: Decimal = Decimal(0)
+    tax_shipping: bool = True
     # §6/§7: the store option `woocommerce_manage_stock`. When off, REST ignores stock fields
     # and orders never reduce stock.
     manage_stock_option: bool = True
@@ -596,6 +598,7 @@ class WooStore:
             fees=order.fees,
             coupons=order.coupons,
             tax_rate=order.tax_rate,
+            tax_shipping=order.tax_shipping,
             currency=order.currency,
             customer_id=order.customer_id,
             billing=order.billing,

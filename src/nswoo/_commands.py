@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 from datetime import datetime
 
 import anyio
@@ -59,6 +60,11 @@ def _print_report(ctx: Context, report: SyncReport, verb: str) -> int:
             f"{verb}: {data['imported']} imported, {data['already_imported']} already imported, "
             f"{data['ignored']} ignored, {data['dead_lettered']} dead-lettered"
             + (f", {data['deferred']} held by another worker" if data["deferred"] else "")
+            + (
+                f", {data['kept_dead_letters']} left for orders replay"
+                if data["kept_dead_letters"]
+                else ""
+            )
         )
         for result in report.dead_letters:
             ctx.write(f"  order {result.order_id}: {result.reason}")
@@ -215,6 +221,51 @@ def _sim(args: argparse.Namespace, ctx: Context) -> int:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# demo
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--orders", type=_positive_int, default=300, help="orders the store takes (default 300)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="seed for every random choice")
+
+
+def _demo(args: argparse.Namespace, ctx: Context) -> int:
+    from ._demo import DemoOptions, render_text, run_demo
+
+    def progress(line: str) -> None:
+        # Progress goes to stderr with --json, so stdout holds exactly one JSON object.
+        print(line, file=ctx.stderr if ctx.json else ctx.stdout, flush=True)
+
+    options = DemoOptions(orders=args.orders, seed=args.seed)
+    # The scorecard reports what the warnings would (dead letters, 429 pauses), counted.
+    logger = logging.getLogger("nswoo")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        report = anyio.run(functools.partial(run_demo, options, progress=progress))
+    finally:
+        logger.setLevel(level)
+    if ctx.json:
+        ctx.write_json(report)
+    else:
+        for line in render_text(report):
+            ctx.write(line)
+    return ExitCode.OK if report["ok"] else ExitCode.DIFFERENCES
+
+
 def commands() -> tuple[Command, ...]:
     """The commands this module contributes, in help order."""
     return (
@@ -239,6 +290,12 @@ def commands() -> tuple[Command, ...]:
             help="receive WooCommerce webhooks and import them (runs until SIGTERM)",
             run=_webhooks_serve,
             configure=_configure_serve,
+        ),
+        Command(
+            path=("demo",),
+            help="run the main job on simulators with every fault injected; print a scorecard",
+            run=_demo,
+            configure=_configure_demo,
         ),
         Command(
             path=("sim",),

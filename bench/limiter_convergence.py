@@ -8,26 +8,29 @@ What it measures
     `Retry-After`, as NetSuite is reported to answer. Simulated latency: 5 ms ± 2 ms
     (uniform 3-7 ms, seeded). Real clock: this is about real overlapping requests.
 
-    Three limiters, same pipeline, same retry policy (full-jitter backoff, first ceiling
+    Four limiters, same pipeline, same retry policy (full-jitter backoff, first ceiling
     20 ms, doubling to 320 ms, 30 attempts):
 
-    - nswoo:  `LocalLimiter(12)`: cap 12, above the real limit, adaptive (AIMD).
-    - naive:  a fixed `anyio.Semaphore(12)`, defined below; on a 429 only the caller sleeps
-              its own backoff (after giving its slot back), nobody else pauses, the cap never
-              moves. The usual "retry with backoff" client.
-    - ideal:  the same fixed limiter with cap 5, the true limit: never a 429. The lower
-              bound on time (upper bound on throughput) for a client that cannot know more.
+    - nswoo:   `LocalLimiter(12)`: cap 12, above the real limit, adaptive (AIMD).
+    - naive:   a fixed `anyio.Semaphore(12)` (`FixedLimiter` in bench/_common.py); on a 429
+               only the caller sleeps its own backoff (after giving its slot back), nobody
+               else pauses, the cap never moves. The usual "retry with backoff" client.
+    - ideal:   the same fixed limiter with cap 5, the true limit: never a 429. The lower
+               bound on time (upper bound on throughput) for a client that cannot know more.
+    - control: `LocalLimiter(5)`, at the true limit, so it never sees a 429: what the
+               limiter's own mechanics cost, apart from adaptation.
 
     Printed per limiter: requests sent, 429 count and share (overall, and after the first
     10 % of requests, i.e. once converged), successful requests/s, p50/p99 latency of a
     successful call as the caller sees it (queueing and retries included), the peak of
-    requests open at the simulator, and nswoo's time-weighted mean working cap. Ratios:
+    requests open at the simulator, process CPU per successful call, and nswoo's
+    time-weighted mean working cap. Ratios:
     nswoo/naive 429 share and throughput; nswoo/ideal throughput fraction; and the ideal's
     fraction of the analytic ceiling limit / mean latency.
 
 How to run
-    .venv/bin/python bench/limiter_convergence.py            # ~25 s: 3 rounds x 1920 calls
-    .venv/bin/python bench/limiter_convergence.py --quick    # ~2 s: 1 round x 320 calls
+    .venv/bin/python bench/limiter_convergence.py            # ~35 s: 3 rounds x 4 limiters
+    .venv/bin/python bench/limiter_convergence.py --quick    # ~3 s: 1 round, 320 calls each
     Options: --workers, --calls (per worker), --rounds, --seed.
 
 Machine

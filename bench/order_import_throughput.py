@@ -23,7 +23,7 @@ What it measures
     (no 429 happens at this cap, so the two differ only in how a free slot is handed on).
 
 How to run
-    .venv/bin/python bench/order_import_throughput.py           # ~10 s: K=300, 3 concurrencies
+    .venv/bin/python bench/order_import_throughput.py           # ~6 s: K=300, 4 runs
     .venv/bin/python bench/order_import_throughput.py --quick   # ~2 s: K=60
     Options: --orders, --concurrency (repeatable), --seed.
 

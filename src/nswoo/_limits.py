@@ -11,6 +11,7 @@ instead of living on 429s.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
@@ -86,13 +87,20 @@ class _LocalPermit:
 
 
 class LocalLimiter:
-    """An in-process `Limiter` on anyio: a cap on in-flight requests, a shared pause, AIMD.
+    """An in-process `Limiter` on anyio: a fair cap on in-flight requests, a shared pause,
+    and a cap that adapts to what the service actually allows.
 
-    Adaptation is additive-increase, multiplicative-decrease: the first 429 reported by a
-    request admitted under the current cap halves the cap (later 429s from the same cohort
-    do not cut it again); after `increase_after` successes while the limiter was full, the
-    cap grows by one, never above `cap`. Growth only counts when the limiter is saturated,
-    so a quiet period cannot talk it back up to a cap the service never allowed.
+    - **Fair**: waiters are served first come, first served; a released slot is handed to
+      the oldest waiter, so no caller can starve behind others that keep coming back.
+    - **Paused together**: `Permit.rate_limited(delay)` stops every caller from sending until
+      the pause ends (a waiter handed a slot during a pause waits it out too).
+    - **Adaptive** (additive increase, multiplicative decrease, with memory): the first 429
+      reported by a request admitted under the current cap cuts the cap to 70 % (at least by
+      one; later 429s from the same cohort say nothing new and do not cut again), and
+      remembers the failing cap as a ceiling. After `increase_after` successes *while the
+      limiter was full* the cap grows by one; growing back to a cap that already failed takes
+      five times as long. So a cap configured above the account's limit converges just
+      under it and probes the limit rarely, and a quiet period cannot talk it back up.
 
     Example:
         >>> limiter = LocalLimiter(5)
@@ -105,6 +113,9 @@ class LocalLimiter:
         min_cap: the working cap never drops below this.
         increase_after: saturated successes needed to raise the cap by one.
     """
+
+    _DECREASE = 0.7
+    _PROBE_FACTOR = 5
 
     def __init__(
         self,
@@ -132,8 +143,10 @@ class LocalLimiter:
         self._epoch = 0
         self._successes = 0
         self._full_events = 0
+        self._ceiling: int | None = None
         self._min_cap_seen = cap
-        self._condition = anyio.Condition()
+        self._waiters: deque[anyio.Event] = deque()
+        self._grant_marks: dict[anyio.Event, int] = {}
 
     def stats(self) -> LimiterStats:
         """A snapshot of the counters."""
@@ -162,35 +175,64 @@ class LocalLimiter:
         try:
             yield permit
         finally:
-            # Shielded: a cancelled request must still give its slot back.
-            with anyio.CancelScope(shield=True):
-                async with self._condition:
-                    self._in_flight -= 1
-                    self._condition.notify_all()
+            self._release()
 
     async def _take_slot(self) -> _LocalPermit:
-        waited = False
-        while True:
-            pause = self._remaining_pause()
-            if pause > 0:
-                if not waited:
-                    self._waits += 1
-                    waited = True
-                await self._clock.sleep(pause)
-                continue
-            async with self._condition:
-                if self._remaining_pause() > 0:
-                    continue
-                if self._in_flight >= self._cap:
-                    await self._condition.wait()
-                    continue
-                mark = self._full_events
-                self._in_flight += 1
-                self._acquired += 1
-                self._max_in_flight = max(self._max_in_flight, self._in_flight)
-                if self._in_flight >= self._cap:
-                    self._full_events += 1
-                return _LocalPermit(self, self._epoch, mark)
+        waited = await self._wait_out_pause(False)
+        if self._in_flight < self._cap and not self._waiters:
+            mark = self._grant()
+        else:
+            mark = await self._queue()
+        try:
+            # A pause set while this caller queued applies to it too.
+            await self._wait_out_pause(waited)
+        except BaseException:
+            self._release()
+            raise
+        return _LocalPermit(self, self._epoch, mark)
+
+    async def _queue(self) -> int:
+        """Wait in line; the releaser hands the slot over (`_dispatch`) and says so."""
+        event = anyio.Event()
+        self._waiters.append(event)
+        try:
+            await event.wait()
+        except BaseException:
+            if event.is_set():
+                # Cancelled just as the slot was handed over: give it to the next in line.
+                self._release()
+            else:
+                self._waiters.remove(event)
+            raise
+        return self._grant_marks.pop(event)
+
+    def _grant(self) -> int:
+        mark = self._full_events
+        self._in_flight += 1
+        self._acquired += 1
+        self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        if self._in_flight >= self._cap:
+            self._full_events += 1
+        return mark
+
+    def _release(self) -> None:
+        self._in_flight -= 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand free slots to the oldest waiters (no await: nothing can interleave)."""
+        while self._waiters and self._in_flight < self._cap:
+            event = self._waiters.popleft()
+            self._grant_marks[event] = self._grant()
+            event.set()
+
+    async def _wait_out_pause(self, counted: bool) -> bool:
+        while (pause := self._remaining_pause()) > 0:
+            if not counted:
+                self._waits += 1
+                counted = True
+            await self._clock.sleep(pause)
+        return counted
 
     def _remaining_pause(self) -> float:
         if self._paused_until is None:
@@ -203,10 +245,16 @@ class LocalLimiter:
         if not saturated or permit.epoch != self._epoch or self._cap >= self._configured:
             return
         self._successes += 1
-        if self._successes >= self._increase_after:
+        needed = self._increase_after
+        if self._ceiling is not None and self._cap + 1 >= self._ceiling:
+            needed *= self._PROBE_FACTOR  # that cap failed before: probe it rarely
+        if self._successes >= needed:
             self._cap += 1
             self._successes = 0
             self._epoch += 1
+            if self._ceiling is not None and self._cap > self._ceiling:
+                self._ceiling = None  # the limit was raised (or the 429s had another cause)
+            self._dispatch()
 
     async def _on_rate_limited(self, permit: _LocalPermit, delay: float) -> None:
         self._rate_limited += 1
@@ -216,12 +264,12 @@ class LocalLimiter:
         if permit.epoch == self._epoch:
             # First 429 of this cohort: cut once; the rest of the cohort was admitted under
             # the old cap and says nothing new about the limit.
-            self._cap = max(self._min_cap, min(self._cap - 1, math.floor(self._cap / 2)))
+            self._ceiling = self._cap
+            cut = math.ceil(self._cap * self._DECREASE)
+            self._cap = max(self._min_cap, min(self._cap - 1, cut))
             self._min_cap_seen = min(self._min_cap_seen, self._cap)
             self._epoch += 1
             self._successes = 0
-        async with self._condition:
-            self._condition.notify_all()
 
 
 @attrs.define

@@ -152,6 +152,9 @@ class OrderSync:
             limiter's business; this bounds memory and lease count).
         overlap: how far before the stored cursor `sync` starts, so orders modified while the
             last run was paging are seen again (re-seeing is free: imports are idempotent).
+        item_cache_seconds: how long a SKU → item id match found in NetSuite is reused
+            (matches only; a SKU not found is asked again every time, so an item added
+            later is seen at once). 0 turns the cache off.
     """
 
     def __init__(
@@ -167,6 +170,7 @@ class OrderSync:
         max_wait: float = 30.0,
         concurrency: int = 8,
         overlap: timedelta = timedelta(minutes=10),
+        item_cache_seconds: float = 300.0,
     ) -> None:
         self.netsuite = netsuite
         self.woocommerce = woocommerce
@@ -178,6 +182,8 @@ class OrderSync:
         self.max_wait = max_wait
         self.concurrency = concurrency
         self.overlap = overlap
+        self.item_cache_seconds = item_cache_seconds
+        self._items: dict[str, tuple[int, float]] = {}
 
     @property
     def cursor_name(self) -> str:
@@ -347,9 +353,20 @@ class OrderSync:
         """SKU → NetSuite item internal id, matching the configured `item_match` column.
 
         Inactive items are not matched. SKUs are bound as quoted literals, never pasted.
+        Matches are reused for `item_cache_seconds`: most orders repeat a few SKUs, and a
+        lookup per order would cost a third of the account's concurrency. An item made
+        inactive within that window makes the create fail (NetSuite refuses the line), which
+        dead-letters the order for replay rather than creating it wrong.
         """
-        wanted = sorted(set(skus))
+        now = self.clock.now()
         found: dict[str, int] = {}
+        wanted: list[str] = []
+        for sku in sorted(set(skus)):
+            hit = self._items.get(sku)
+            if hit is not None and hit[1] > now:
+                found[sku] = hit[0]
+            else:
+                wanted.append(sku)
         column = ident(self.config.item_match)
         for start in range(0, len(wanted), _SKU_CHUNK):
             chunk = wanted[start : start + _SKU_CHUNK]
@@ -360,9 +377,11 @@ class OrderSync:
                 skus=_text_list(chunk),
             )
             async for row in self.netsuite.suiteql(query, booleans=False):
-                sku = row.get("sku")
-                if isinstance(sku, str) and sku in chunk and sku not in found:
-                    found[sku] = int(row["id"])
+                matched = row.get("sku")
+                if isinstance(matched, str) and matched in chunk and matched not in found:
+                    found[matched] = int(row["id"])
+                    if self.item_cache_seconds > 0:
+                        self._items[matched] = (found[matched], now + self.item_cache_seconds)
         return found
 
     async def _customer_for(self, order: WooOrder) -> int:

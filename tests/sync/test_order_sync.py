@@ -169,3 +169,23 @@ async def test_polling_imports_everything_and_advances_the_cursor() -> None:
     assert again.count("imported") == 0
     assert len(sales_orders(world)) == 5
     assert {str(p["id"]) for p in placed} == set(sales_orders(world))
+
+
+async def test_item_matches_are_reused_but_misses_are_asked_again() -> None:
+    """A second order with the same SKUs needs no item query; an unknown SKU is re-asked."""
+    world = build_world()
+    store = MemoryStore()
+    sync = await make_sync(world, store)
+    first = structure_order(world.woocommerce.place_order([("MUG-BLUE", 1)]))
+    second = structure_order(world.woocommerce.place_order([("MUG-BLUE", 2)]))
+    await sync.import_order(first)
+    item_queries = len([q for q in world.netsuite.query_log if "FROM item" in q])
+    await sync.import_order(second)
+    assert len([q for q in world.netsuite.query_log if "FROM item" in q]) == item_queries
+    assert len(sales_orders(world)) == 2
+
+    world.woocommerce.add_product("NEW-1", price="2.00", stock_quantity=3)
+    third = structure_order(world.woocommerce.place_order([("NEW-1", 1)]))
+    assert (await sync.import_order(third)).outcome == "dead_lettered"
+    world.netsuite.add_item("NEW-1", cost="1.00", locations={world.location_ids["Main"]: 3})
+    assert (await sync.import_order(third)).outcome == "imported"

@@ -59,7 +59,7 @@ class Runtime:
     woocommerce: WooClient
     clock: Clock
 
-    def order_sync(self, **kwargs: object) -> OrderSync:
+    def order_sync(self) -> OrderSync:
         """An `OrderSync` over this runtime's clients and store."""
         return OrderSync(
             netsuite=self.netsuite,
@@ -67,7 +67,6 @@ class Runtime:
             store=self.store,
             config=self.config.orders,
             clock=self.clock,
-            **kwargs,  # type: ignore[arg-type]
         )
 
     async def aclose(self) -> None:

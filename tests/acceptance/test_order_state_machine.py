@@ -11,7 +11,7 @@ importable order, and every other order is either ignored or dead-lettered namin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from typing import Literal, TypeVar
 
@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from nswoo._order_sync import ImportResult, OrderSync
+from nswoo._storage import DeadLetter
 from nswoo.testing import (
     DEFAULT_CATALOG,
     ErrorBurst,
@@ -300,7 +301,7 @@ class OrderImportMachine(RuleBasedStateMachine):
                 assert any(sku in letters[order_id].reason for sku in missing)
         assert set(held) <= {str(o) for o in self.placed}
 
-    async def _dead_letters(self):  # type: ignore[no-untyped-def]
+    async def _dead_letters(self) -> Sequence[DeadLetter]:
         return await self.store.dead_letters.list(STORE)
 
 

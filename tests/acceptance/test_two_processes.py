@@ -22,7 +22,7 @@ from tests.acceptance._sim import (
 
 pytestmark = pytest.mark.slow
 
-IMPORTABLE = 16
+IMPORTABLE = 12
 PENDING = 2
 
 
@@ -31,7 +31,7 @@ def test_two_sync_processes_on_one_store_import_each_order_once(tmp_path: Path) 
     # Some latency on every simulated request, so that both runs are importing at once
     # rather than one finishing before the other has started.
     faults = tmp_path / "latency.toml"
-    faults.write_text("seed = 3\nlatency = 0.03\njitter = 0.04\n")
+    faults.write_text("seed = 3\nlatency = 0.015\njitter = 0.015\n")
     with running_sim("--faults", str(faults)) as exports:
         with woo_http(exports) as woo:
             mug, poster = product_id(woo, "MUG-BLUE"), product_id(woo, "POSTER-A2")

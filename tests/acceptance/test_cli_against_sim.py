@@ -170,6 +170,7 @@ def test_webhooks_serve_verifies_imports_and_stops_cleanly(tmp_path: Path) -> No
             close_pipes(proc, reader)
     assert forged.status_code == 401
     assert accepted.status_code == 200
+    assert accepted.json()["status"] == "accepted"
     assert held[str(order["id"])] == 1
     assert code == 0
 

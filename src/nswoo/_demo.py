@@ -337,12 +337,15 @@ def _auth_card(world: SimWorld, options: DemoOptions, elapsed: float) -> dict[st
 def _rate_card(world: SimWorld, limiter: Any, options: DemoOptions) -> dict[str, Any]:
     requests = [r for r in world.netsuite.stats.requests if r.endpoint != "token"]
     total = len(requests)
-    warm = requests[len(requests) // 10 :]  # the first tenth is the burst that finds the limit
+    # The first tenth (at least 50 requests) is the burst in which the limiter finds the limit.
+    warm = requests[max(len(requests) // 10, 50) :]
     late_429 = sum(1 for r in warm if r.status == 429)
     share = late_429 / len(warm) if warm else 0.0
     all_429 = sum(1 for r in requests if r.status == 429)
+    # A small run may never push past the account's limit; then there was nothing to adapt to.
+    converged = all_429 == 0 or limiter.min_cap_seen <= options.account_limit
     return {
-        "ok": share < 0.10 and limiter.min_cap_seen <= options.account_limit,
+        "ok": share < 0.10 and converged,
         "injected": {
             "account_limit": options.account_limit,
             "configured_cap": options.configured_cap,

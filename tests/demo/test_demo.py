@@ -64,7 +64,7 @@ async def test_demo_fails_when_a_duplicate_sales_order_slips_through(
 def test_demo_cli_prints_one_json_object_and_exits_0() -> None:
     """`nswoo demo --json` prints the contract's keys on stdout and progress on stderr."""
     done = subprocess.run(
-        [sys.executable, "-m", "nswoo", "demo", "--orders", "40", "--seed", "11", "--json"],
+        [sys.executable, "-m", "nswoo", "demo", "--orders", "120", "--seed", "11", "--json"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,7 +4,7 @@
 
 - **401**: the credential that failed is invalidated (compare-and-swap: only if it is still
   the current one), one refresh runs for all concurrent callers (single flight on an
-  `anyio.Lock`), and the request is retried once. A 401 on a token minted for the attempt
+  `anyio.Lock`), and the request is retried once. A 401 on a token fetched for the attempt
   itself, or on the retry, is a hard `AuthenticationError`: the credentials are wrong,
   never a refresh loop.
 - **429 / 503**: `Retry-After` (seconds or HTTP date) pauses the whole limiter, so no caller
@@ -88,11 +88,14 @@ class Credential:
     """Identifies the credential a request was sent with (compared on a 401).
 
     `generation` increases with every new token; `minted_at` is the clock's `now()` when the
-    token was obtained (None for credentials that are not minted, such as Basic or TBA).
+    token was obtained (None for credentials that are not minted, such as Basic or TBA);
+    `fresh` is True when this very `authorize` call obtained the token, so a 401 on it means
+    the credentials themselves are refused.
     """
 
     generation: int
     minted_at: float | None = None
+    fresh: bool = False
 
 
 class RequestAuth(Protocol):
@@ -265,15 +268,16 @@ class BearerAuth:
             return token
         return None
 
-    async def _current(self) -> _Token:
+    async def _current(self) -> tuple[_Token, bool]:
+        """The token to use, and whether this call fetched it."""
         token = self._usable()
         if token is not None:
-            return token
+            return token, False
         seen = self._fetches
         async with self._lock:
             token = self._usable()
             if token is not None:
-                return token
+                return token, False
             if self._last_error is not None and self._last_error[0] > seen:
                 # A refresh failed while this caller waited: share its answer rather than
                 # sending the token endpoint one doomed request per waiting caller.
@@ -290,13 +294,13 @@ class BearerAuth:
             self._generation += 1
             self.refreshes += 1
             self._token = _Token(grant.access_token, self._generation, now, now + lifetime - margin)
-            return self._token
+            return self._token, True
 
     async def authorize(self, request: httpx.Request) -> Credential:
         """Set `Authorization: Bearer …` from the current (or a fresh) token."""
-        token = await self._current()
+        token, fetched = await self._current()
         request.headers["Authorization"] = f"Bearer {token.value.reveal()}"
-        return Credential(token.generation, token.minted_at)
+        return Credential(token.generation, token.minted_at, fresh=fetched)
 
     async def invalidate(self, credential: Credential) -> bool:
         """Drop the token only if it is the one that failed; a refresh may help."""
@@ -445,15 +449,15 @@ class HttpPipeline:
         self, request: httpx.Request, idempotent: bool, started: float, attempt: int
     ) -> httpx.Response:
         async with self.limiter.acquire() as permit:
-            # "Fresh" is measured from here, not from send(): a request that waited out a
-            # long pause may get a token minted while it waited, which can die early too.
-            # Only a token minted for this very attempt is known to be fresh.
-            attempt_started = self.clock.now()
             credential = await self.auth.authorize(request)
             response = await self._transmit(request, idempotent)
             renewable = False
             if response.status_code == 401:
-                fresh = credential.minted_at is not None and credential.minted_at >= attempt_started
+                # Only a token fetched for this very attempt is known to be fresh: clock
+                # readings cannot tell (a coarse or fake clock reads the same for a token
+                # cached a moment ago, and a waiting request may be handed one minted while
+                # it waited that died early too).
+                fresh = credential.fresh
                 renewable = fresh
                 if not fresh and await self.auth.invalidate(credential):
                     renewable = True

@@ -1,0 +1,96 @@
+"""Pins the public API's types: type-checked by mypy (strict) in CI, never executed.
+
+If a public signature changes in a way users would feel, this file stops type-checking.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import httpx
+
+import nswoo
+from nswoo import errors
+from nswoo.netsuite import ExternalId, NetSuiteClient, open_netsuite, suiteql_query, text
+from nswoo.testing import FakeClock, MemoryStore, build_world
+from nswoo.woocommerce import WooClient, WooOrder, structure_order, verify_delivery
+
+
+async def settings_and_config(environ: dict[str, str]) -> None:
+    settings: nswoo.Settings = nswoo.from_env("sandbox", environ)
+    env: nswoo.Environment = settings.environment
+    assert settings.netsuite is not None
+    account: str = settings.netsuite.account_id
+    secret: nswoo.Secret = nswoo.Secret("x")
+    revealed: str = secret.reveal()
+    config: nswoo.Config = nswoo.parse_config('[orders]\nstore = "main"\ncustomer = { id = 1 }')
+    store_name: str = config.orders.store
+    del env, account, revealed, store_name
+
+
+async def pipeline(source: nswoo.TokenSource) -> None:
+    clock = FakeClock()
+    limiter: nswoo.Limiter = nswoo.LocalLimiter(5, clock=clock)
+    auth: nswoo.RequestAuth = nswoo.BearerAuth(source, clock=clock)
+    stats: nswoo.LimiterStats = limiter.stats()
+    cap: int = stats.cap
+    pipe = nswoo.HttpPipeline(
+        system="netsuite",
+        http=httpx.AsyncClient(),
+        limiter=limiter,
+        auth=auth,
+        translate=lambda response: errors.ServiceUnavailable(system="netsuite"),
+        policy=nswoo.RetryPolicy(attempts=3),
+        clock=clock,
+    )
+    response: httpx.Response = await pipe.send(httpx.Request("GET", "https://x"))
+    del cap, response
+
+
+async def clients(settings: nswoo.NetSuiteSettings) -> None:
+    async with open_netsuite(settings) as ns:
+        client: NetSuiteClient = ns
+        new_id: str = await client.create("salesOrder", {"entity": {"id": 1}})
+        record: dict[str, object] = await client.get("salesOrder", ExternalId("woo-main-1"))
+        query = suiteql_query("SELECT id FROM item WHERE itemid = {sku}", sku=text("A"))
+        async for row in client.suiteql(query):
+            value: object = row["id"]
+            del value
+        del new_id, record
+
+
+async def orders(order: WooOrder, woo: WooClient) -> None:
+    world = build_world()
+    store = MemoryStore()
+    sync = nswoo.OrderSync(
+        netsuite=world.netsuite_client(),
+        woocommerce=woo,
+        store=store,
+        config=world.config.orders,
+    )
+    result: nswoo.ImportResult = await sync.import_order(order)
+    report: nswoo.SyncReport = await sync.sync(since=datetime.now().astimezone())
+    plan: nswoo.ImportPlan = nswoo.plan_import(
+        order,
+        config=world.config.orders,
+        items={"A": 1},
+        customer_id=1,
+        existing_sales_order_id=None,
+    )
+    total: Decimal = order.total
+    structured: WooOrder = structure_order({"id": 1})
+    del result, report, plan, total, structured
+
+
+def webhooks(headers: dict[str, str], body: bytes, secret: nswoo.Secret) -> None:
+    delivery: nswoo.Delivery | nswoo.Ping = verify_delivery(headers, body, secret=secret)
+    del delivery
+
+
+def error_tree(exc: errors.NswooError) -> None:
+    if isinstance(exc, errors.ApiError):
+        retryable: bool = exc.retryable
+        after: float | None = exc.retry_after
+        status: int | None = exc.status
+        del retryable, after, status

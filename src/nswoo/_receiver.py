@@ -32,12 +32,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
+from ._asgi import AsgiApp, Receive, Scope, Send, serve_lifespan
 from ._clock import Clock
 from ._settings import Secret
 from ._storage import Store
@@ -62,13 +63,6 @@ WEBHOOK_PATH = "/webhooks/woocommerce"
 
 HEALTH_PATH = "/healthz"
 """Liveness and inbox depth, for load balancers and monitoring."""
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-"""An ASGI 3 application callable."""
 
 
 @attrs.frozen
@@ -348,7 +342,7 @@ class _ReceiverApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
-            await _lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if kind != "http":
             # Websockets are not spoken here; closing before accept refuses the handshake.
@@ -444,14 +438,3 @@ async def _respond(
     ]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else payload})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    # Nothing to set up: the store and worker are owned by whoever built the receiver.
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

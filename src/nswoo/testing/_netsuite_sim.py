@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote
@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote
 import attrs
 import httpx
 
+from nswoo._asgi import AsgiApp, Receive, Scope, Send, serve_lifespan
 from nswoo._clock import Clock, SystemClock
 
 from . import _netsuite_sim_bodies as bodies
@@ -45,12 +46,6 @@ _SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 _CATALOG = "metadata-catalog"
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _DEFAULT_WOO_FIELD = "custbody_nswoo_woo_order_id"
-
-_Scope = MutableMapping[str, Any]
-_Message = MutableMapping[str, Any]
-_Receive = Callable[[], Awaitable[_Message]]
-_Send = Callable[[_Message], Awaitable[None]]
-AsgiApp = Callable[[_Scope, _Receive, _Send], Awaitable[None]]
 
 
 @attrs.frozen(kw_only=True)
@@ -807,9 +802,9 @@ class NetSuiteSimulator:
         `faults.slow_commits.delay` on the simulator's clock, then answers.
         """
 
-        async def app(scope: _Scope, receive: _Receive, send: _Send) -> None:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "lifespan":
-                await _lifespan(receive, send)
+                await serve_lifespan(receive, send)
                 return
             if scope["type"] != "http":
                 return
@@ -862,17 +857,7 @@ class _SimulatorTransport(httpx.AsyncBaseTransport):
         return outcome.response
 
 
-async def _lifespan(receive: _Receive, send: _Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-async def _request_from_scope(scope: _Scope, receive: _Receive) -> httpx.Request:
+async def _request_from_scope(scope: Scope, receive: Receive) -> httpx.Request:
     chunks = []
     more = True
     while more:

@@ -16,15 +16,16 @@ import shlex
 import signal
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import anyio
 import attrs
 
+from .._asgi import AsgiApp
 from ._faults import FaultPlan, load_fault_plan
 from ._keys import generate_m2m_key_pair
 from ._woo_sim import ConnectionReset, WooSimulator
@@ -41,15 +42,6 @@ __all__ = [
     "seed_demo_catalog",
     "serve_simulators",
     "sim_exports",
-]
-
-AsgiApp = Callable[
-    [
-        MutableMapping[str, Any],
-        Callable[[], Awaitable[MutableMapping[str, Any]]],
-        Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ],
-    Awaitable[None],
 ]
 
 _SIM_ACCOUNT = "1234567_SB1"

@@ -28,6 +28,7 @@ import anyio
 import attrs
 import httpx
 
+from .._asgi import serve_lifespan
 from .._clock import Clock, SystemClock
 from ._faults import FaultInjector, FaultPlan
 from ._woo_sim_store import (
@@ -1241,13 +1242,8 @@ class _AsgiApp:
         send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
     ) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         chunks = []

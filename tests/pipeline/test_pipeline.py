@@ -478,3 +478,27 @@ def test_backoff_schedule_is_full_jitter_with_a_ceiling() -> None:
     ]
     assert backoff(3, policy=policy, retry_after=None, rand=0.25) == 0.5
     assert backoff(3, policy=policy, retry_after=7.0, rand=0.25) == 7.0
+
+
+async def test_two_hundred_requests_through_a_cap_of_five_never_exceed_five_at_the_server() -> None:
+    """200 concurrent sends through a limiter of 5: the server never sees more than 5."""
+    clock = SystemClock()
+
+    async def answer(request: httpx.Request, peer: FakePeer) -> httpx.Response:
+        await anyio.sleep(0.002)
+        return httpx.Response(200)
+
+    peer = FakePeer(clock, answer)
+    pipeline = HttpPipeline(
+        system="woocommerce",
+        http=httpx.AsyncClient(transport=peer.transport()),
+        limiter=LocalLimiter(5),
+        auth=BasicAuth(Secret("u"), Secret("p")),
+        translate=translate,
+        clock=clock,
+    )
+    async with anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(pipeline.send, httpx.Request("GET", URL))
+    assert len(peer.statuses) == 200
+    assert peer.max_in_flight == 5

@@ -29,8 +29,7 @@ __all__ = ["commands", "probes"]
 async def _probe_netsuite(settings: Settings) -> str:
     from .netsuite._client import open_netsuite, probe
 
-    assert settings.netsuite is not None  # noqa: S101 - check refuses an unconfigured system
-    async with open_netsuite(settings.netsuite) as ns:
+    async with open_netsuite(settings.require_netsuite()) as ns:
         result = await probe(ns)
     return f"SuiteQL item query answered (account {result.account_id})"
 
@@ -38,8 +37,7 @@ async def _probe_netsuite(settings: Settings) -> str:
 async def _probe_woocommerce(settings: Settings) -> str:
     from .woocommerce._client import check_store
 
-    assert settings.woocommerce is not None  # noqa: S101 - check refuses an unconfigured system
-    return await check_store(settings.woocommerce)
+    return await check_store(settings.require_woocommerce())
 
 
 def probes() -> tuple[Probe, ...]:

@@ -15,7 +15,7 @@ from ._clock import Clock, SystemClock
 from ._config import Config, load_config
 from ._limits import Limiter, LocalLimiter
 from ._order_sync import OrderSync
-from ._settings import NetSuiteSettings, Settings, WooSettings
+from ._settings import Settings
 from ._storage import Store, open_store
 from .errors import ConfigurationError
 from .netsuite._client import NetSuiteClient, open_netsuite
@@ -30,12 +30,7 @@ def require_config(settings: Settings) -> Config:
     Raises:
         ConfigurationError: the variable is unset, or the file is refused.
     """
-    if not settings.config_path:
-        raise ConfigurationError(
-            "is required by this command: point it at the TOML mapping file",
-            key=f"NSWOO_{settings.environment.upper()}_CONFIG",
-        )
-    return load_config(settings.config_path)
+    return load_config(settings.require_config_path())
 
 
 def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:
@@ -78,20 +73,6 @@ class Runtime:
             await self.store.aclose()
 
 
-def _systems(settings: Settings) -> tuple[NetSuiteSettings, WooSettings]:
-    env = settings.environment.upper()
-    if settings.netsuite is None:
-        raise ConfigurationError(
-            "NetSuite is not configured: set it and the credentials", key=f"NS_{env}_ACCOUNT_ID"
-        )
-    if settings.woocommerce is None:
-        raise ConfigurationError(
-            "WooCommerce is not configured: set it and the consumer key/secret",
-            key=f"WOO_{env}_URL",
-        )
-    return settings.netsuite, settings.woocommerce
-
-
 @asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Open config, store and both clients for `settings`; close them on exit.
@@ -102,7 +83,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
     """
     clock = clock or SystemClock()
     config = require_config(settings)
-    ns_settings, woo_settings = _systems(settings)
+    ns_settings, woo_settings = settings.require_netsuite(), settings.require_woocommerce()
     key = f"NSWOO_{settings.environment.upper()}_STORE"
     store = await open_store(settings.store_url, clock=clock, key=key)
     try:

@@ -272,6 +272,33 @@ class Settings:
     limiter_url: str = attrs.field(default="local", repr=lambda url: repr(redact_url(url)))
     config_path: str | None = None
 
+    def require_netsuite(self) -> NetSuiteSettings:
+        """The NetSuite settings, or a `ConfigurationError` naming the variable to set."""
+        if self.netsuite is None:
+            raise ConfigurationError(
+                "NetSuite is not configured: set it and the credentials",
+                key=f"NS_{self.environment.upper()}_ACCOUNT_ID",
+            )
+        return self.netsuite
+
+    def require_woocommerce(self) -> WooSettings:
+        """The WooCommerce settings, or a `ConfigurationError` naming the variable to set."""
+        if self.woocommerce is None:
+            raise ConfigurationError(
+                "WooCommerce is not configured: set it and the consumer key/secret",
+                key=f"WOO_{self.environment.upper()}_URL",
+            )
+        return self.woocommerce
+
+    def require_config_path(self) -> str:
+        """The mapping file's path, or a `ConfigurationError` naming the variable to set."""
+        if not self.config_path:
+            raise ConfigurationError(
+                "is required: point it at the TOML mapping file",
+                key=f"NSWOO_{self.environment.upper()}_CONFIG",
+            )
+        return self.config_path
+
 
 # ---------------------------------------------------------------------------------------------
 # Reading the environment

@@ -13,6 +13,7 @@ from nswoo._settings import (
     TbaCredentials,
     from_env,
 )
+from nswoo.errors import ConfigurationError
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
 
@@ -610,3 +611,17 @@ def test_config_path_is_recorded() -> None:
     assert from_env("prod", prod(NSWOO_PROD_CONFIG="/etc/nswoo.toml")).config_path == (
         "/etc/nswoo.toml"
     )
+
+
+def test_require_methods_name_the_variable_to_set() -> None:
+    """Settings without a system or mapping file say which variable would provide it."""
+    settings = from_env("sandbox", {})
+    with pytest.raises(ConfigurationError) as ns:
+        settings.require_netsuite()
+    assert ns.value.key == "NS_SANDBOX_ACCOUNT_ID"
+    with pytest.raises(ConfigurationError) as woo:
+        settings.require_woocommerce()
+    assert woo.value.key == "WOO_SANDBOX_URL"
+    with pytest.raises(ConfigurationError) as config:
+        settings.require_config_path()
+    assert config.value.key == "NSWOO_SANDBOX_CONFIG"

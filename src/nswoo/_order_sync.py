@@ -42,6 +42,7 @@ from ._orders import (
     customer_draft,
     order_key,
     plan_import,
+    screen_order,
     skus_of,
 )
 from ._storage import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
@@ -250,7 +251,9 @@ class OrderSync:
         existing = await self.find_sales_order(order.id)
         items: Mapping[str, int] = {}
         customer_id = 0
-        if existing is None:
+        if existing is None and screen_order(order, self.config) is None:
+            # Only an order that will be imported is worth its SKU and customer look-ups
+            # (with customers by e-mail, the look-up may create one).
             items = await self.resolve_items(skus_of(order))
             customer_id = await self._customer_for(order)
         # decide

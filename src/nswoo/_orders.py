@@ -58,6 +58,7 @@ __all__ = [
     "order_quantities",
     "plan_import",
     "sales_order_external_id",
+    "screen_order",
     "skus_of",
     "total_tolerance",
 ]
@@ -350,8 +351,12 @@ def _quoted(values: Iterable[str]) -> str:
     return ", ".join(repr(value) for value in values)
 
 
-def _screen(order: WooOrder, config: OrdersConfig) -> Rejection | None:
-    """The ignorable rejections: checked first, so an ignored order is never dead-lettered."""
+def screen_order(order: WooOrder, config: OrdersConfig) -> Rejection | None:
+    """The ignorable rejection for an order nswoo does not import (draft, status), or None.
+
+    Checked first by `map_order`, so an ignored order is never dead-lettered; the shell calls
+    it before looking anything up, so an ignored order costs no SKU or customer look-up.
+    """
     if order.status == _CHECKOUT_DRAFT:
         return Rejection(
             kind="draft",
@@ -462,13 +467,14 @@ def map_order(
 
     Raises:
         ValueError: `customer_id` or an item id in `items` is not a positive integer, or
-            `config.store` is invalid (caller errors, not order data).
+            `config.store` is invalid (caller errors, not order data). An ignorable order is
+            rejected before those are checked: it needs no customer or items.
     """
-    _check_ids(customer_id, items)
     _check_store(config.store)
-    screened = _screen(order, config)
+    screened = screen_order(order, config)
     if screened is not None:
         return screened
+    _check_ids(customer_id, items)
     if order.id <= 0:
         return Rejection(
             kind="invalid_order",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import anyio
+import attrs
 import pytest
 
+from nswoo._config import CustomerStrategy
 from nswoo._order_sync import OrderSync
 from nswoo._storage import MemoryStore
+from nswoo.errors import OutcomeUnknown
 from nswoo.testing._faults import FaultPlan, SlowCommit
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._convert import structure_order
@@ -189,3 +192,77 @@ async def test_item_matches_are_reused_but_misses_are_asked_again() -> None:
     assert (await sync.import_order(third)).outcome == "dead_lettered"
     world.netsuite.add_item("NEW-1", cost="1.00", locations={world.location_ids["Main"]: 3})
     assert (await sync.import_order(third)).outcome == "imported"
+
+
+async def test_customers_by_email_are_found_or_created_once() -> None:
+    """With customers by e-mail, two orders from one address share one new customer."""
+    world = build_world(extra_config="")
+    orders_config = attrs.evolve(
+        world.config.orders, customer=CustomerStrategy(strategy="by-email")
+    )
+    store = MemoryStore()
+    sync = OrderSync(
+        netsuite=world.netsuite_client(),
+        woocommerce=world.woo_client(),
+        store=store,
+        config=orders_config,
+    )
+    seeded = world.netsuite.stats.created.get("customer", 0)
+    billing = {"email": "Ada@Example.com", "first_name": "Ada", "last_name": "Lovelace"}
+    first = structure_order(world.woocommerce.place_order([("CAP", 1)], billing=billing))
+    second = structure_order(world.woocommerce.place_order([("CAP", 2)], billing=billing))
+    ignored = structure_order(
+        world.woocommerce.place_order([("CAP", 1)], status="pending", billing={"email": "x@y.z"})
+    )
+    assert (await sync.import_order(first)).outcome == "imported"
+    assert (await sync.import_order(second)).outcome == "imported"
+    assert (await sync.import_order(ignored)).outcome == "ignored"
+    assert world.netsuite.stats.created.get("customer", 0) == seeded + 1
+    entities = {
+        world.netsuite.sales_order(ids[0])["entity"]["id"] for ids in sales_orders(world).values()
+    }
+    assert len(entities) == 1
+    assert entities != {str(world.customer_id)}
+
+
+async def test_create_lost_before_it_reached_netsuite_is_sent_again_once() -> None:
+    """A create whose connection dropped before any effect is looked up, then sent again."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("TEE-S", 1)]))
+    sync = await make_sync(world, store)
+    resets = {"left": 1}
+    real_create = sync.netsuite.create
+
+    async def create_then_drop(record_type, body):  # type: ignore[no-untyped-def]
+        if record_type == "salesOrder" and resets["left"]:
+            resets["left"] = 0
+            raise OutcomeUnknown("no answer (ReadError)", system="netsuite", method="POST")
+        return await real_create(record_type, body)
+
+    sync.netsuite.create = create_then_drop  # type: ignore[method-assign]
+    result = await sync.import_order(order)
+    assert result.outcome == "imported"
+    assert len(sales_orders(world)[str(order.id)]) == 1
+    assert world.netsuite.stats.by_endpoint["POST record:salesOrder"] == 1
+
+
+async def test_duplicate_external_id_from_a_racing_writer_is_read_and_linked() -> None:
+    """If another writer created the order between look-up and create, nswoo links theirs."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("MUG-RED", 1)]))
+    racer = await make_sync(world, MemoryStore(), owner="racer")
+    sync = await make_sync(world, store)
+    real_find = sync.find_sales_order
+
+    async def find_then_lose_the_race(order_id: int) -> str | None:
+        found = await real_find(order_id)
+        await racer.import_order(order)  # the other writer creates it right now
+        return found
+
+    sync.find_sales_order = find_then_lose_the_race  # type: ignore[method-assign]
+    result = await sync.import_order(order)
+    assert result.outcome == "already_imported"
+    assert len(sales_orders(world)[str(order.id)]) == 1
+    assert world.netsuite.stats.by_status[400] >= 1  # NetSuite refused the duplicate

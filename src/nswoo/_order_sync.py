@@ -70,6 +70,9 @@ Outcome = Literal[
     "imported", "already_imported", "ignored", "dead_lettered", "deferred", "kept_dead_letter"
 ]
 
+_CUSTOMER_TO_RESOLVE = 1
+"""The stand-in entity a draft carries until its by-e-mail customer is resolved."""
+
 _SKU_CHUNK = 500
 """SKUs per item lookup query: far below the `IN` list limit, short enough to read in logs."""
 
@@ -250,18 +253,18 @@ class OrderSync:
         # gather
         existing = await self.find_sales_order(order.id)
         items: Mapping[str, int] = {}
-        customer_id = 0
         if existing is None and screen_order(order, self.config) is None:
-            # Only an order that will be imported is worth its SKU and customer look-ups
-            # (with customers by e-mail, the look-up may create one).
+            # Only an order that will be imported is worth its SKU look-up.
             items = await self.resolve_items(skus_of(order))
-            customer_id = await self._customer_for(order)
-        # decide
+        single = self.config.customer.strategy == "single"
+        # decide: with customers by e-mail the customer is found or created only once the
+        # plan says to create the sales order, so an order that is dead-lettered leaves no
+        # customer behind; until then the draft carries a stand-in entity, replaced below.
         plan = plan_import(
             order,
             config=self.config,
             items=items,
-            customer_id=customer_id,
+            customer_id=(self.config.customer.id or 0) if single else _CUSTOMER_TO_RESOLVE,
             existing_sales_order_id=existing,
         )
         # apply
@@ -269,6 +272,8 @@ class OrderSync:
             case AlreadyImported(sales_order_id):
                 return ImportResult(order.id, "already_imported", sales_order_id)
             case CreateSalesOrder(draft):
+                if not single:
+                    draft = attrs.evolve(draft, entity=await self._customer_for(order))
                 sales_order_id, created = await self._create_sales_order(draft)
                 return ImportResult(
                     order.id, "imported" if created else "already_imported", sales_order_id
@@ -388,9 +393,6 @@ class OrderSync:
         return found
 
     async def _customer_for(self, order: WooOrder) -> int:
-        strategy = self.config.customer
-        if strategy.strategy == "single":
-            return strategy.id or 0
         draft = customer_draft(order, config=self.config)
         if not isinstance(draft, CustomerDraft):
             raise InvalidPayload(draft.reason, problems=(draft.reason,), system="woocommerce")

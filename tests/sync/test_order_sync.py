@@ -217,6 +217,12 @@ async def test_customers_by_email_are_found_or_created_once() -> None:
     assert (await sync.import_order(first)).outcome == "imported"
     assert (await sync.import_order(second)).outcome == "imported"
     assert (await sync.import_order(ignored)).outcome == "ignored"
+    world.woocommerce.add_product("NOT-IN-NS", price="1.00", stock_quantity=2)
+    doomed = structure_order(
+        world.woocommerce.place_order([("NOT-IN-NS", 1)], billing={"email": "new@shop.example"})
+    )
+    assert (await sync.import_order(doomed)).outcome == "dead_lettered"
+    # Neither the ignored nor the dead-lettered order left a customer behind.
     assert world.netsuite.stats.created.get("customer", 0) == seeded + 1
     entities = {
         world.netsuite.sales_order(ids[0])["entity"]["id"] for ids in sales_orders(world).values()

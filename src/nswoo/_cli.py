@@ -205,6 +205,9 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
             load_config(settings.config_path)
         except SettingsRefused as exc:
             problems.extend(exc.details)
+    from ._runtime import backend_problems
+
+    problems.extend(backend_problems(settings))
     if problems:
         raise SettingsRefused(problems)
     netsuite, woocommerce = settings.netsuite, settings.woocommerce

@@ -21,7 +21,7 @@ from .errors import ConfigurationError
 from .netsuite._client import NetSuiteClient, open_netsuite
 from .woocommerce._client import WooClient
 
-__all__ = ["Runtime", "open_runtime", "require_config"]
+__all__ = ["Runtime", "backend_problems", "open_runtime", "require_config"]
 
 
 def require_config(settings: Settings) -> Config:
@@ -31,6 +31,32 @@ def require_config(settings: Settings) -> Config:
         ConfigurationError: the variable is unset, or the file is refused.
     """
     return load_config(settings.require_config_path())
+
+
+def backend_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Store and limiter URLs this version accepts in settings but cannot open yet.
+
+    `check` reports them up front, so a configuration that would fail at the first real
+    command fails at `check` instead.
+    """
+    env = settings.environment.upper()
+    problems = []
+    if settings.store_url.split("://", 1)[0].lower() in {"postgresql", "postgres"}:
+        problems.append(
+            (
+                f"NSWOO_{env}_STORE",
+                "the PostgreSQL store is not available in this version; use sqlite:///path.db",
+            )
+        )
+    if settings.limiter_url != "local":
+        problems.append(
+            (
+                f"NSWOO_{env}_LIMITER",
+                "only 'local' is available in this version; "
+                "a shared Redis limiter is not built yet",
+            )
+        )
+    return problems
 
 
 def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:

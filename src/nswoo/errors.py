@@ -7,7 +7,7 @@ from that data, so a message never contains a token, a secret or a raw response 
 ```
 NswooError
 ├── ConfigurationError          settings refused: names the variable or key, never its value
-├── StorageError                the local store (SQLite, PostgreSQL, Redis) failed or is corrupt
+├── StorageError                the store (SQLite) failed: locked, corrupt, of an unknown schema
 ├── WebhookError                a delivery the receiver must refuse
 │   ├── WebhookSignatureInvalid     missing or wrong X-WC-Webhook-Signature   → 401
 │   ├── WebhookPayloadInvalid       not UTF-8, not JSON, not an order object  → 400

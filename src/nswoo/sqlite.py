@@ -22,7 +22,7 @@ How it stays correct with several workers and processes on one file:
 
 WAL needs shared memory between processes, so the file must sit on a local disk, not on a
 network share (https://www.sqlite.org/wal.html, "WAL does not work over a network
-filesystem"). For several hosts, use the PostgreSQL store.
+filesystem"). It is for processes on one host; several hosts need a shared store.
 """
 
 from __future__ import annotations

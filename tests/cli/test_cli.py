@@ -427,3 +427,21 @@ def test_python_dash_m_nswoo_runs_check() -> None:
     )
     assert refused.returncode == 2
     assert "NS_ACCOUNT_ID" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NSWOO_SANDBOX_STORE", "postgresql://db.internal/nswoo"),
+        ("NSWOO_SANDBOX_LIMITER", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_check_refuses_backends_this_version_cannot_open(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store or limiter URL that no command could open fails check with exit 2."""
+    for name, setting in SANDBOX.items():
+        monkeypatch.setenv(name, setting)
+    monkeypatch.setenv(variable, value)
+    assert main(["check", "--env", "sandbox", "--offline"]) == 2
+    assert variable in capsys.readouterr().err

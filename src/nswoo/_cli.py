@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import enum
 import json
+import logging
 import os
 import sys
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
@@ -360,6 +362,13 @@ def _build_parser(commands: Sequence[Command]) -> _Parser:
         default=argparse.SUPPRESS,
         help="print one JSON object on stdout instead of text",
     )
+    common.add_argument(
+        "--log-level",
+        type=str.lower,
+        choices=("debug", "info", "warning", "error"),
+        default=argparse.SUPPRESS,
+        help="what nswoo logs on stderr (default: warning; $NSWOO_LOG_LEVEL)",
+    )
     root = _Parser(
         prog="nswoo",
         parents=[common],
@@ -459,6 +468,8 @@ def run(
         probes=tuple(default_probes() if probes is None else probes),
     )
     command: Command = args._command
+    level = getattr(args, "log_level", None) or source.get("NSWOO_LOG_LEVEL", "warning")
+    _configure_logging(err, level)
     try:
         return int(command.run(args, ctx))
     except KeyboardInterrupt:
@@ -474,6 +485,32 @@ def run(
         code = exit_code_for(exc)
         _report(ctx, exc, code)
         return code
+
+
+class _CliLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler the CLI puts on the `nswoo` logger (replaced, never stacked)."""
+
+
+def _configure_logging(stream: TextIO, level: str) -> None:
+    """Send nswoo's log records to `stream` at `level`, one line each with a UTC time.
+
+    Only the `nswoo` logger is touched: an application embedding nswoo keeps its own logging
+    setup. Messages never carry secrets (see `nswoo.errors`).
+    """
+    logger = logging.getLogger("nswoo")
+    for handler in [h for h in logger.handlers if isinstance(h, _CliLogHandler)]:
+        logger.removeHandler(handler)
+    handler = _CliLogHandler(stream)
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+    logger.setLevel(level.upper() if level.upper() in _LEVELS else "WARNING")
+
+
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

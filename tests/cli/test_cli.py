@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -445,3 +446,36 @@ def test_check_refuses_backends_this_version_cannot_open(
     monkeypatch.setenv(variable, value)
     assert main(["check", "--env", "sandbox", "--offline"]) == 2
     assert variable in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "shown"),
+    [
+        (["talk"], {}, {"WARNING"}),
+        (["talk", "--log-level", "info"], {}, {"INFO", "WARNING"}),
+        (["talk"], {"NSWOO_LOG_LEVEL": "error"}, set()),
+    ],
+)
+def test_log_level_chooses_what_nswoo_logs_on_stderr(
+    argv: list[str], environ: dict[str, str], shown: set[str]
+) -> None:
+    """--log-level (or NSWOO_LOG_LEVEL) sets which nswoo records reach stderr."""
+
+    def talk(args: argparse.Namespace, ctx: Context) -> int:
+        log = logging.getLogger("nswoo.orders")
+        log.info("order 1 imported")
+        log.warning("order 2 dead-lettered")
+        return 0
+
+    err = io.StringIO()
+    code = run(
+        argv,
+        environ=environ,
+        stderr=err,
+        stdout=io.StringIO(),
+        commands=[Command(path=("talk",), help="talk", run=talk)],
+    )
+    assert code == 0
+    lines = err.getvalue().splitlines()
+    assert {line.split()[1] for line in lines} == shown
+    assert all(" nswoo.orders: " in line for line in lines)

@@ -55,7 +55,7 @@ class DemoOptions:
     seed: int = 7
     account_limit: int = 5
     configured_cap: int = 12
-    token_lifetime: float = 2.5
+    token_lifetime: float = 1.5
     waves: int = 12
 
 

@@ -141,6 +141,11 @@ class InboxWorker:
             for chain in chains.values():
                 tg.start_soon(run_chain, chain)
         if fatal:
+            # Not these items' fault: give back the unfinished ones without spending an
+            # attempt, so a long credentials outage never dead-letters waiting deliveries.
+            unfinished = [i.item_id for i in items if i.item_id not in results]
+            with anyio.CancelScope(shield=True):
+                await self.store.inbox.release(unfinished)
             raise fatal[0]
         return SyncReport(tuple(results[i.item_id] for i in items if i.item_id in results))
 
@@ -189,6 +194,11 @@ class InboxWorker:
             # its state is the later one, so applying this older state would go backwards.
             await self._finish(item, key)
             return ImportResult(order_id, "ignored", reason="superseded by a newer delivery")
+        if item.topic == _DELETED or item.order_id is None:
+            # A trashed order has nothing to import (its body is only {"id": N}, §8); a
+            # sales order already created stays for a human to cancel in NetSuite.
+            await self._finish(item, key)
+            return ImportResult(order_id, "ignored", reason=f"{item.topic}: nothing to import")
         if item.attempts > self.max_attempts:
             # Taken again after max_attempts failures, or after as many crashes of the whole
             # worker: do not try again here, keep it for `orders replay` and a human.
@@ -198,11 +208,6 @@ class InboxWorker:
                 f"taken {item.attempts} times without finishing "
                 "(a worker crashed on it, or the order stayed busy)",
             )
-        if item.topic == _DELETED or item.order_id is None:
-            # A trashed order has nothing to import (its body is only {"id": N}, §8); a
-            # sales order already created stays for a human to cancel in NetSuite.
-            await self._finish(item, key)
-            return ImportResult(order_id, "ignored", reason=f"{item.topic}: nothing to import")
         try:
             order = structure_order(loads(item.body))
         except (ValueError, ResponseInvalid) as exc:

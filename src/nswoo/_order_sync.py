@@ -54,6 +54,7 @@ from .errors import (
     NotFound,
     OutcomeUnknown,
     SchemaDriftError,
+    StorageError,
 )
 from .netsuite._client import NetSuiteClient
 from .netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
@@ -296,8 +297,12 @@ class OrderSync:
     async def find_sales_order(self, order_id: int) -> str | None:
         """The internal id of a sales order carrying this order's key, or None.
 
-        One SuiteQL query matches the custom field *or* the external id, so a sales order
-        created by an older setup (custom field only) or by a crashed run is found.
+        One SuiteQL query matches the external id `woo-<store>-<order id>` (compared without
+        case, as NetSuite compares external ids), or the custom field holding the order id on
+        a sales order without a `woo-` external id (created by hand or by an older setup), so
+        a sales order from a crashed run is found. The custom field alone is not trusted on
+        sales orders with a `woo-` external id: another store sharing the NetSuite account
+        numbers its orders the same way, and its order N is not this store's order N.
 
         Raises:
             SchemaDriftError: the custom field is gone (renamed or removed): the query
@@ -306,7 +311,10 @@ class OrderSync:
         key = order_key(self.config.store, order_id)
         query = suiteql_query(
             "SELECT t.id AS id FROM transaction t WHERE t.type = 'SalesOrd' "
-            "AND (t.{field} = {value} OR t.externalid = {external_id}) ORDER BY t.id",
+            "AND (UPPER(t.externalid) = UPPER({external_id}) "
+            "OR (t.{field} = {value} "
+            "AND (t.externalid IS NULL OR UPPER(t.externalid) NOT LIKE 'WOO-%'))) "
+            "ORDER BY t.id",
             field=ident(self.config.custom_field),
             value=text(key.custom_field_value),
             external_id=text(key.external_id.value),
@@ -422,11 +430,17 @@ class OrderSync:
     ) -> SyncReport:
         """Import orders concurrently (at most `concurrency` at once); stop on auth errors."""
         results: list[ImportResult] = []
+        fatal: list[AuthenticationError | StorageError] = []
         slots = anyio.Semaphore(self.concurrency)
 
         async def one(order: WooOrder) -> None:
             try:
                 results.append(await self.import_order(order))
+            except (AuthenticationError, StorageError) as exc:
+                # Run-wide: stop the other imports and raise this error itself, not an
+                # ExceptionGroup, so callers (and the CLI's exit codes) see what it is.
+                fatal.append(exc)
+                tg.cancel_scope.cancel()
             finally:
                 slots.release()
 
@@ -439,6 +453,8 @@ class OrderSync:
                 for order in orders:
                     await slots.acquire()
                     tg.start_soon(one, order)
+        if fatal:
+            raise fatal[0]
         return SyncReport(tuple(sorted(results, key=lambda r: r.order_id)))
 
     async def sync(self, *, since: datetime | None = None) -> SyncReport:
@@ -506,18 +522,34 @@ class OrderSync:
         """
         letters = await self.store.dead_letters.list(self.config.store)
         orders: list[WooOrder] = []
+        unreadable: list[ImportResult] = []
         for letter in letters:
             order = None
             if self.woocommerce is not None:
                 try:
                     order = await self.woocommerce.get_order(letter.order_id)
-                except NotFound:
-                    order = None
+                except AuthenticationError:
+                    raise
+                except ApiError as exc:
+                    # Gone (404) or unreachable: the stored payload is the best we have.
+                    _log.info("order %s: replaying the stored payload (%s)", letter.order_id, exc)
             if order is None and letter.payload:
-                order = structure_order(loads(letter.payload))
+                try:
+                    order = structure_order(loads(letter.payload))
+                except (ValueError, ApiError) as exc:
+                    # One unreadable letter must not block every other replay: say why, keep
+                    # it for a human, and go on.
+                    reason = "cannot be replayed: the order is not in WooCommerce and the "
+                    reason += f"stored payload is not an order ({exc})"
+                    await self.store.dead_letters.add(
+                        self.config.store, letter.order_id, reason=reason, payload=letter.payload
+                    )
+                    unreadable.append(ImportResult(letter.order_id, "dead_lettered", reason=reason))
+                    continue
             if order is not None:
                 orders.append(order)
-        return await self.import_orders(orders)
+        report = await self.import_orders(orders)
+        return SyncReport(tuple(sorted((*report.results, *unreadable), key=lambda r: r.order_id)))
 
 
 def _text_list(values: Iterable[str]) -> SqlValue:

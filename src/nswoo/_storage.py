@@ -290,6 +290,15 @@ class Inbox(Protocol):
         """Mark items finished (unknown or already finished ids are ignored)."""
         ...
 
+    async def release(self, item_ids: Iterable[int]) -> None:
+        """Give leased items back at once, not counting the take as an attempt.
+
+        For work that stopped for a reason that is not the items' (credentials refused, the
+        store failing): they are taken again by the next `take()`, with the attempts they
+        had before. Done or unknown ids are ignored.
+        """
+        ...
+
     async def pending_count(self) -> int:
         """How many items are not done yet (leased or not)."""
         ...
@@ -721,6 +730,16 @@ class _MemoryInbox:
                 if row.done_at is not None and row.done_at < horizon:
                     del self._s.inbox[item_id]
                     del self._s.seen[(row.item.store, row.item.delivery_id)]
+
+    async def release(self, item_ids: Iterable[int]) -> None:
+        async with self._s.lock:
+            self._s.check_open()
+            for item_id in item_ids:
+                row = self._s.inbox.get(item_id)
+                if row is None or row.done_at is not None or row.lease_expires is None:
+                    continue
+                row.item = attrs.evolve(row.item, attempts=max(0, row.item.attempts - 1))
+                row.lease_owner, row.lease_expires = None, None
 
     async def pending_count(self) -> int:
         async with self._s.lock:

@@ -531,6 +531,21 @@ class _SqliteInbox:
 
         await self._db.run(self._db.write(done))
 
+    async def release(self, item_ids: Iterable[int]) -> None:
+        ids = list(dict.fromkeys(item_ids))
+
+        def release(conn: sqlite3.Connection) -> None:
+            for chunk in _chunks(ids):
+                conn.execute(
+                    "UPDATE inbox SET lease_owner = NULL, lease_expires = NULL, "
+                    "attempts = MAX(0, attempts - 1) "
+                    "WHERE done_at IS NULL AND lease_expires IS NOT NULL "
+                    "AND item_id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(chunk),),
+                )
+
+        await self._db.run(self._db.write(release))
+
     async def pending_count(self) -> int:
         def pending_count(conn: sqlite3.Connection) -> int:
             row = conn.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone()

@@ -169,7 +169,7 @@ async def test_run_drains_until_stopped() -> None:
 
 
 async def test_run_survives_authentication_failures() -> None:
-    """run() pauses on refused credentials instead of dying, and keeps the item."""
+    """run() backs off on refused credentials instead of dying, and keeps the item unspent."""
     sync = FakeOrderSync(fail=AuthenticationError("bad token", system="netsuite"))
     worker, store, clock = setup(sync, poll_interval=0.01)
     await put(store, "d-1", order_body())
@@ -180,6 +180,8 @@ async def test_run_survives_authentication_failures() -> None:
             while len(clock.sleeps) < 3:  # noqa: ASYNC110 - waiting on the fake clock's record
                 await anyio.sleep(0.001)
             stop.set()
-    # The failure pauses twice the poll interval; then the item is still leased, so polling.
-    assert clock.sleeps[:2] == [0.02, 0.01]
+    # Each failure doubles the pause; the item is given back at once, its attempt not spent.
+    assert clock.sleeps[:3] == [0.02, 0.04, 0.08]
     assert await store.inbox.pending_count() == 1
+    (item,) = await store.inbox.take(owner="check", limit=10, lease_seconds=60)
+    assert item.attempts == 1

@@ -285,7 +285,9 @@ class BearerAuth:
             self._fetches += 1
             try:
                 grant = await self._source.fetch_token()
-            except BaseException as exc:
+            except Exception as exc:
+                # Only a refusal is shared with the waiters; a cancellation belongs to the
+                # caller that was cancelled, and the next waiter simply fetches again.
                 self._last_error = (self._fetches, exc)
                 raise
             now = self._clock.now()
@@ -434,6 +436,29 @@ class HttpPipeline:
             raise give_up.error from None
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
+    def _check_pause(self, request: httpx.Request, started: float) -> None:
+        """Raise at once when the limiter is paused past this send's time budget.
+
+        Waiting out someone else's `Retry-After` inside `acquire()` would break the budget
+        (`RetryPolicy.total_seconds`); the caller gets a retryable `RateLimited` saying how
+        long the pause still lasts instead.
+        """
+        paused_until = self.limiter.stats().paused_until
+        if paused_until is None:
+            return
+        wait = paused_until - self.clock.now()
+        remaining = self.policy.total_seconds - (self.clock.now() - started)
+        if wait > remaining:
+            raise _GiveUp(
+                RateLimited(
+                    "every caller is paused past this request's time budget",
+                    system=self.system,
+                    retry_after=wait,
+                    method=request.method,
+                    path=request.url.path,
+                )
+            )
+
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
         exc = outcome.exception() if outcome is not None else None
@@ -448,18 +473,34 @@ class HttpPipeline:
     async def _attempt(
         self, request: httpx.Request, idempotent: bool, started: float, attempt: int
     ) -> httpx.Response:
+        self._check_pause(request, started)
         async with self.limiter.acquire() as permit:
-            credential = await self.auth.authorize(request)
+            try:
+                credential = await self.auth.authorize(request)
+            except ApiError as exc:
+                if exc.status in _PAUSING_STATUSES and exc.retryable:
+                    # The token endpoint is the same account's: its 429/503 pauses every
+                    # caller too (and the retry wait relies on that pause).
+                    await permit.rate_limited(
+                        backoff(
+                            attempt,
+                            policy=self.policy,
+                            retry_after=exc.retry_after,
+                            rand=self._random(),
+                        )
+                    )
+                raise
             response = await self._transmit(request, idempotent)
             renewable = False
             if response.status_code == 401:
+                # Whatever happens next, the token that failed is not used again.
+                refreshable = await self.auth.invalidate(credential)
                 # Only a token fetched for this very attempt is known to be fresh: clock
                 # readings cannot tell (a coarse or fake clock reads the same for a token
                 # cached a moment ago, and a waiting request may be handed one minted while
                 # it waited that died early too).
-                fresh = credential.fresh
-                renewable = fresh
-                if not fresh and await self.auth.invalidate(credential):
+                renewable = credential.fresh
+                if refreshable and not credential.fresh:
                     renewable = True
                     _log.info(
                         "%s %s %s: 401, refreshing credentials once",
@@ -469,6 +510,8 @@ class HttpPipeline:
                     )
                     credential = await self.auth.authorize(request)
                     response = await self._transmit(request, idempotent)
+                    if response.status_code == 401:
+                        await self.auth.invalidate(credential)
             if response.status_code < 400:
                 await permit.succeeded()
                 return response

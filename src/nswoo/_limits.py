@@ -200,6 +200,7 @@ class LocalLimiter:
         except BaseException:
             if event.is_set():
                 # Cancelled just as the slot was handed over: give it to the next in line.
+                self._grant_marks.pop(event, None)
                 self._release()
             else:
                 self._waiters.remove(event)

@@ -763,7 +763,23 @@ def _normalise_store_url(raw: str) -> str | None:
         host = f"[{host}]"
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path.rstrip('/')}"
+    return f"{scheme}://{host.rstrip('.')}{_normal_path(parts.path)}"
+
+
+def _normal_path(path: str) -> str:
+    """The path as an HTTP client will send it: dot segments removed (RFC 3986 §5.2.4),
+    empty segments and the trailing slash dropped, so two spellings of one store compare equal.
+    """
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return "".join(f"/{segment}" for segment in segments)
 
 
 def _woocommerce(read: _Reader, env: Environment, problems: _Problems) -> WooSettings | None:

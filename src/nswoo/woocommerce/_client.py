@@ -217,6 +217,16 @@ def total_pages(response: httpx.Response) -> int | None:
     return int(value.strip())
 
 
+_MAX_RESTARTS = 3
+"""How often one listing restarts from page 1 because it shrank while being paged."""
+
+
+def _total_items(response: httpx.Response) -> int | None:
+    """`X-WP-Total`, when present and a number (reference §3: set on every collection)."""
+    value = response.headers.get("x-wp-total", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def chunk_skus(skus: Iterable[str]) -> list[list[str]]:
     """Distinct, searchable SKUs in chunks of at most 100 SKUs and ~2000 characters.
 
@@ -468,8 +478,17 @@ class WooClient:
     async def _pages(
         self, path: str, params: Mapping[str, str]
     ) -> AsyncIterator[tuple[list[Any], ApiContext]]:
-        """Each page of a collection, following `X-WP-TotalPages` (re-read on every page)."""
+        """Each page of a collection, following `X-WP-TotalPages` (re-read on every page).
+
+        Page-number paging shifts when an item earlier in the listing leaves it (trashed, or
+        edited out of the filter): the first item of the next page moves onto the page
+        already read and would be skipped. When `X-WP-Total` drops between pages, paging
+        starts again from page 1 (at most `_MAX_RESTARTS` times); callers drop the items
+        they already saw.
+        """
         page = 1
+        known_total: int | None = None
+        restarts = 0
         while True:
             request = self._request("GET", path, params={**params, "page": str(page)})
             response = await self.pipeline.send(request)
@@ -477,6 +496,27 @@ class WooClient:
             items = self._json(response)
             if not isinstance(items, list):
                 raise ResponseInvalid("expected a JSON array of items", **context)
+            total = _total_items(response)
+            if (
+                page > 1
+                and total is not None
+                and known_total is not None
+                and total < known_total
+                and restarts < _MAX_RESTARTS
+            ):
+                self._log.info(
+                    "GET %s: the listing shrank from %d to %d items while paging; "
+                    "reading it again from page 1",
+                    path,
+                    known_total,
+                    total,
+                )
+                restarts += 1
+                known_total = total
+                page = 1
+                continue
+            if total is not None:
+                known_total = total
             pages = total_pages(response)
             self._log.debug("GET %s page %d of %s: %d items", path, page, pages, len(items))
             yield items, context

@@ -1013,8 +1013,10 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
             "will need `pip install 'nswoo[postgres]'`); use sqlite:///path.db",
             key=key,
         )
+    # Name the scheme only when it is one: in a mangled URL the text before "://" may hold
+    # a user name and password.
+    shown = f" {scheme!r}" if scheme.isalnum() else ""
     raise ConfigurationError(
-        f"unknown store URL scheme {scheme!r}; use sqlite:///path.db, memory:// or "
-        "postgresql://...",
+        f"unknown store URL scheme{shown}; use sqlite:///path.db, memory:// or postgresql://...",
         key=key,
     )

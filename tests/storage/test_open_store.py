@@ -57,3 +57,11 @@ async def test_unknown_forms_name_the_setting(url: str) -> None:
     with pytest.raises(ConfigurationError, match=r"NSWOO_<ENV>_STORE") as caught:
         await open_store(url)
     assert "secret" not in str(caught.value)
+
+
+async def test_a_mangled_store_url_never_echoes_what_may_be_a_password() -> None:
+    """An unknown 'scheme' that holds user:password text is not repeated in the error."""
+    with pytest.raises(ConfigurationError) as info:
+        await open_store("admin:hunter2@db.internal://nswoo")
+    assert "hunter2" not in str(info.value)
+    assert "unknown store URL scheme" in str(info.value)

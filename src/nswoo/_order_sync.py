@@ -27,7 +27,7 @@ import os
 import socket
 from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 import attrs
@@ -53,6 +53,7 @@ from .errors import (
     InvalidPayload,
     NotFound,
     OutcomeUnknown,
+    ResponseInvalid,
     SchemaDriftError,
     StorageError,
 )
@@ -481,9 +482,23 @@ class OrderSync:
         }
         kept: list[ImportResult] = []
 
+        async def unreadable(item: Any, exc: ResponseInvalid) -> None:
+            # Keep it, with what WooCommerce sent, rather than stop every later poll on it.
+            order_id = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(order_id, int) or isinstance(order_id, bool):
+                _log.error("WooCommerce listed an order without an integer id: %s", exc)
+                return
+            reason = f"WooCommerce sent an order nswoo cannot read: {exc}"
+            await self.store.dead_letters.add(
+                self.config.store, order_id, reason=reason, payload=dumps(item)
+            )
+            kept.append(ImportResult(order_id, "dead_lettered", reason=reason))
+
         async def orders() -> AsyncIterable[WooOrder]:
             assert self.woocommerce is not None  # noqa: S101 - checked above
-            async for order in self.woocommerce.iter_orders(modified_after=since):
+            async for order in self.woocommerce.iter_orders(
+                modified_after=since, on_unreadable=unreadable
+            ):
                 seen.append(order)
                 if order.id in old_letters:
                     kept.append(

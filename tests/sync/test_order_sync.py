@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import anyio
 import attrs
+import httpx
 import pytest
 
 from nswoo._config import CustomerStrategy
+from nswoo._limits import UnlimitedLimiter
 from nswoo._order_sync import OrderSync
 from nswoo._storage import MemoryStore
 from nswoo.errors import OutcomeUnknown
 from nswoo.testing._faults import FaultPlan, SlowCommit
 from nswoo.testing._world import SimWorld, build_world
+from nswoo.woocommerce._client import WooClient
 from nswoo.woocommerce._convert import structure_order
 
 pytestmark = pytest.mark.anyio
@@ -272,3 +275,29 @@ async def test_duplicate_external_id_from_a_racing_writer_is_read_and_linked() -
     assert result.outcome == "already_imported"
     assert len(sales_orders(world)[str(order.id)]) == 1
     assert world.netsuite.stats.by_status[400] >= 1  # NetSuite refused the duplicate
+
+
+async def test_a_damaged_order_in_the_listing_is_dead_lettered_not_fatal() -> None:
+    """An order WooCommerce lists but nswoo cannot read is kept; the poll goes on."""
+    world = build_world()
+    good = world.woocommerce.place_order([("CAP", 1)])
+    damaged = {**good, "id": good["id"] + 1000, "total": "twelve dollars"}
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, json=[good, damaged], headers={"X-WP-Total": "2", "X-WP-TotalPages": "1"}
+        )
+
+    woo = WooClient.from_settings(
+        world.woo_settings, transport=httpx.MockTransport(listing), limiter=UnlimitedLimiter()
+    )
+    store = MemoryStore()
+    sync = OrderSync(
+        netsuite=world.netsuite_client(), woocommerce=woo, store=store, config=world.config.orders
+    )
+    report = await sync.sync()
+    assert report.count("imported") == 1
+    assert [r.order_id for r in report.dead_letters] == [damaged["id"]]
+    (letter,) = await store.dead_letters.list("sim")
+    assert letter.order_id == damaged["id"]
+    assert "cannot read" in letter.reason

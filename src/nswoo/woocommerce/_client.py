@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -550,6 +550,7 @@ class WooClient:
         modified_after: datetime | None = None,
         modified_before: datetime | None = None,
         statuses: Sequence[str] | None = None,
+        on_unreadable: Callable[[Any, ResponseInvalid], Awaitable[None]] | None = None,
     ) -> AsyncIterator[WooOrder]:
         """Every order matching the filters, oldest id first, each once.
 
@@ -562,10 +563,14 @@ class WooClient:
             modified_after: only orders modified after this aware datetime.
             modified_before: only orders modified before this aware datetime.
             statuses: only these statuses (e.g. `["processing", "on-hold"]`); all when None.
+            on_unreadable: called with the raw JSON item and the error for an order that
+                does not fit the model, which is then skipped; without it such an order
+                raises, and one damaged order would stop every poll.
 
         Raises:
             ValueError: a naive datetime.
-            ApiError: as the pipeline raises; `ResponseInvalid` for an unreadable order.
+            ApiError: as the pipeline raises; `ResponseInvalid` for an unreadable order
+                when `on_unreadable` is not given.
         """
         params = order_list_params(
             modified_after=modified_after, modified_before=modified_before, statuses=statuses
@@ -574,7 +579,13 @@ class WooClient:
         seen: set[int] = set()
         async for items, context in self._pages("orders", params):
             for item in items:
-                order = structure_order(item, context=context)
+                try:
+                    order = structure_order(item, context=context)
+                except ResponseInvalid as exc:
+                    if on_unreadable is None:
+                        raise
+                    await on_unreadable(item, exc)
+                    continue
                 if order.id in seen:
                     continue
                 seen.add(order.id)

@@ -28,7 +28,10 @@ async def test_demo_holds_every_invariant_with_every_fault_injected() -> None:
     assert orders["injected"]["duplicate_deliveries"] + orders["injected"]["redeliveries"] > 0
     assert orders["injected"]["slow_commits"] > 0
     assert cards["rate_limits"]["responses_429"] > 0
-    assert cards["rate_limits"]["limiter_lowest_cap"] <= 5
+    assert (
+        cards["rate_limits"]["limiter_lowest_cap"]
+        < cards["rate_limits"]["injected"]["configured_cap"]
+    )
     assert cards["environments"]["refused"] == cards["environments"]["injected"] == 5
     assert cards["auth"]["requests_refused_401"] > 0
 

@@ -182,9 +182,12 @@ def _webhooks_serve(args: argparse.Namespace, ctx: Context) -> int:
                 max_body_bytes=runtime.config.webhooks.max_body_bytes,
             )
             worker = InboxWorker(store=runtime.store, order_sync=runtime.order_sync())
-            return await serve(
-                receiver=receiver, worker=worker, host=args.host, port=args.port, ready=ready
-            )
+            try:
+                return await serve(
+                    receiver=receiver, worker=worker, host=args.host, port=args.port, ready=ready
+                )
+            except OSError as exc:
+                raise _cannot_listen(args.host, args.port, exc) from exc
 
     return int(anyio.run(go))
 
@@ -212,10 +215,22 @@ def _sim(args: argparse.Namespace, ctx: Context) -> int:
         ) from exc
     if not 0 <= args.port <= 65534:
         raise ConfigurationError("must be between 0 and 65534", key="--port")
-    return int(
-        anyio.run(
-            functools.partial(run_sim, port=args.port, faults_path=args.faults, stdout=ctx.stdout)
+    try:
+        return int(
+            anyio.run(
+                functools.partial(
+                    run_sim, port=args.port, faults_path=args.faults, stdout=ctx.stdout
+                )
+            )
         )
+    except OSError as exc:
+        raise _cannot_listen("127.0.0.1", args.port, exc) from exc
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> ConfigurationError:
+    """A bind failure as a start-up refusal (exit 2) naming the address, without a traceback."""
+    return ConfigurationError(
+        f"cannot listen on {host}:{port}: {exc.strerror or exc}", key="--port"
     )
 
 

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -479,3 +480,21 @@ def test_log_level_chooses_what_nswoo_logs_on_stderr(
     lines = err.getvalue().splitlines()
     assert {line.split()[1] for line in lines} == shown
     assert all(" nswoo.orders: " in line for line in lines)
+
+
+def test_sim_on_a_taken_port_is_refused_with_exit_2() -> None:
+    """`nswoo sim --port P` with P taken exits 2 naming the address, without a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "nswoo", "sim", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -34,7 +34,9 @@ __all__ = [
 _EXAMPLE_ORDER_CREATED = datetime(2017, 3, 22, 19, 28, 2, tzinfo=UTC)
 _EXAMPLE_PRODUCT_CREATED = datetime(2017, 3, 23, 20, 1, 14, tzinfo=UTC)
 
-_PAID_STATUSES = frozenset({"processing", "completed", "on-hold"})
+# §5 status table: processing is "Payment received (paid)"; on-hold is "Awaiting payment
+# confirmation", so an on-hold order has no payment date (its stock is reduced all the same, §7).
+_PAID_STATUSES = frozenset({"processing", "completed"})
 
 _DEFAULT_BILLING: Mapping[str, str] = {
     "first_name": "John",
@@ -181,7 +183,7 @@ def make_order(
     flat `tax_rate` applied to lines, fees and (unless `tax_shipping` is False, as in stores
     whose shipping is not taxable, like the published example) shipping, reported as one
     `tax_lines` entry.
-    `date_paid` defaults to `modified` for paid statuses (processing, on-hold, completed), and
+    `date_paid` defaults to `modified` for paid statuses (processing, completed; not on-hold), and
     `date_completed` to `modified` for completed orders.
 
     Args:

@@ -10,13 +10,20 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
 import httpx
 
-__all__ = ["DeliveryResult", "WebhookSubscription", "php_json_encode", "webhook_signature"]
+__all__ = [
+    "DeliveryResult",
+    "WebhookSubscription",
+    "php_json_encode",
+    "webhook_signature",
+    "wp_specialchars_decode",
+]
 
 WebhookStatus = Literal["active", "paused", "disabled"]
 DeliveryKind = Literal["delivery", "duplicate", "redelivery", "ping"]
@@ -37,9 +44,37 @@ def php_json_encode(payload: Any) -> bytes:
     return text.replace("/", "\\/").encode("ascii")
 
 
+# WordPress's `wp_specialchars_decode($text, ENT_QUOTES)` table: the named entities are
+# case-sensitive, decimal forms may carry leading zeros, hex forms are case-insensitive. One
+# pass only (PHP `strtr`), so `&amp;lt;` becomes `&lt;`, not `<`.
+_SPECIALCHARS = re.compile(
+    r"&(?:lt|gt|amp|quot);|&#0*(?:39|34|60|62|38);|&#[xX]0*(?:27|22|26);",
+)
+_SPECIALCHAR_VALUES = {"39": "'", "34": '"', "60": "<", "62": ">", "38": "&"}
+_SPECIALCHAR_HEX = {"27": "'", "22": '"', "26": "&"}
+_SPECIALCHAR_NAMES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
+
+
+def wp_specialchars_decode(text: str) -> str:
+    """WordPress's `wp_specialchars_decode($text, ENT_QUOTES)` (the signing key of §8)."""
+
+    def one(match: re.Match[str]) -> str:
+        entity = match[0]
+        if entity in _SPECIALCHAR_NAMES:
+            return _SPECIALCHAR_NAMES[entity]
+        if entity[2] in "xX":
+            return _SPECIALCHAR_HEX[entity[3:-1].lstrip("0")]
+        return _SPECIALCHAR_VALUES[entity[2:-1].lstrip("0")]
+
+    return _SPECIALCHARS.sub(one, text) if "&" in text else text
+
+
 def webhook_signature(body: bytes, secret: str) -> str:
-    """`base64_encode(hash_hmac('sha256', $body, $secret, true))` (§8)."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    """`base64_encode(hash_hmac('sha256', $body, wp_specialchars_decode($secret, ENT_QUOTES),
+    true))` (§8): a stored secret with `&amp;` signs with `&`.
+    """
+    key = wp_specialchars_decode(secret).encode()
+    return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
 
 
 @attrs.define(kw_only=True)

@@ -19,6 +19,7 @@ import enum
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -81,7 +82,8 @@ def exit_code_for(exc: BaseException) -> ExitCode:
         AuthenticationError | PermissionDenied | ServiceUnavailable | RateLimited,
     ):
         return ExitCode.UNREACHABLE
-    if isinstance(exc, httpx.TransportError | OSError) and not isinstance(exc, NswooError):
+    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError | socket.gaierror):
+        # Network failures only: a local file problem (an OSError too) is not "unreachable".
         return ExitCode.UNREACHABLE
     return ExitCode.FAILED
 

@@ -370,7 +370,7 @@ class _Table:
         self, name: str, default: str, *, pattern: re.Pattern[str] | None = None, what: str = ""
     ) -> str:
         value = self.typed(name, str, "a string", default)
-        if pattern is not None and value != default and not pattern.match(value):
+        if pattern is not None and value != default and not pattern.fullmatch(value):
             self.problem(name, f"must be {what}")
             return default
         return value
@@ -402,7 +402,7 @@ class _Table:
         self, name: str, default: tuple[str, ...], *, pattern: re.Pattern[str], what: str
     ) -> tuple[str, ...]:
         def one(element: object, key: str) -> str | None:
-            if isinstance(element, str) and pattern.match(element):
+            if isinstance(element, str) and pattern.fullmatch(element):
                 return element
             self.problems.append((key, f"must be {what}"))
             return None
@@ -455,7 +455,7 @@ def _orders(t: _Table) -> OrdersConfig | None:
         t.seen.add("store")
     else:
         raw = t.typed("store", str, "a string", "")
-        if raw and _STORE.match(raw):
+        if raw and _STORE.fullmatch(raw):
             store = raw
         elif isinstance(t.data.get("store"), str):
             # netsuite.md §3: externalId characters.
@@ -630,7 +630,8 @@ def _office_hours(t: _Table) -> OfficeHours:
     timezone = t.string("timezone", "UTC")
     try:
         zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the zone database ('America') or an unreadable zone file.
         t.problem("timezone", f"is not a known IANA time zone: {timezone!r}")
         timezone = "UTC"
     days_text = t.string("days", "mon-fri")
@@ -661,9 +662,9 @@ def _parse_days(text: str) -> tuple[int, ...] | None:
 
 def _parse_hhmm(t: _Table, name: str, default: str) -> dt.time:
     text = t.string(name, default)
-    match = _HHMM.match(text)
+    match = _HHMM.fullmatch(text)
     if match is None:
         t.problem(name, f"must be a time HH:MM (00:00 to 23:59), got {text!r}")
-        match = _HHMM.match(default)
+        match = _HHMM.fullmatch(default)
         assert match is not None  # noqa: S101 - the defaults above are well-formed
     return dt.time(int(match.group(1)), int(match.group(2)))

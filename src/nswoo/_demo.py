@@ -34,6 +34,11 @@ from .testing._world import SimWorld, build_world
 __all__ = ["DemoOptions", "run_demo"]
 
 _RECEIVER_URL = f"http://receiver.nswoo.invalid{WEBHOOK_PATH}"
+_NOT_IN_THIS_VERSION = {
+    "availability": "inventory sync",
+    "schema_drift": "schema snapshot and diff",
+    "reconciliation": "the daily reconciliation report",
+}
 _UNKNOWN_LATER = "GIFT-WRAP"  # sold in the store, added to NetSuite mid-run: replayed
 _UNKNOWN_ALWAYS = "OLD-CATALOG-7"  # sold in the store, never in NetSuite: stays dead-lettered
 
@@ -303,7 +308,15 @@ async def run_demo(  # noqa: PLR0915 - one linear script of the day, step by ste
                     world, placed, config, receiver, transport, dead_letters, replay
                 ),
             }
-    ok = all(card["ok"] for card in behaviours.values())
+    for name, feature in _NOT_IN_THIS_VERSION.items():
+        # The CLI contract names seven behaviours; these are not built yet, so they are
+        # reported as not scored (ok null), never claimed.
+        behaviours[name] = {
+            "ok": None,
+            "scored": False,
+            "detail": f"{feature} is not in this version",
+        }
+    ok = all(card["ok"] for card in behaviours.values() if card["ok"] is not None)
     stamp("done: every invariant holds" if ok else "done: an invariant FAILED")
     return {
         "ok": ok,
@@ -443,6 +456,9 @@ def render_text(report: Mapping[str, Any]) -> list[str]:
     """The scorecard as text lines: what was injected, then what the simulators counted."""
     lines = [f"nswoo demo: {report['orders']} orders, seed {report['seed']}, {report['seconds']}s"]
     for name, card in report["behaviours"].items():
+        if card["ok"] is None:
+            lines.append(f"  [n/a ] {name.replace('_', ' ')}: {card.get('detail', 'not scored')}")
+            continue
         mark = "ok  " if card["ok"] else "FAIL"
         lines.append(f"  [{mark}] {name.replace('_', ' ')}")
         if "injected" in card:

@@ -189,14 +189,23 @@ def redact_url(url: str) -> str:
     would make a parser see it as a path, and it must be masked all the same.
     """
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
+    if not sep:
         return url
+    rest = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={_REDACTED}", rest)
+    if "@" not in rest:
+        return f"{scheme}://{rest}"
     userinfo, _, hostpart = rest.rpartition("@")
     user, colon, _ = userinfo.partition(":")
     if not colon:
         # Only a user name (no password), unless the "user" is a token (redis://token@host).
         return f"{scheme}://{_REDACTED}@{hostpart}"
     return f"{scheme}://{user}:{_REDACTED}@{hostpart}"
+
+
+# Query parameters that carry credentials in libpq and redis-py URLs (`?password=…`).
+_QUERY_SECRET = re.compile(
+    r"([?&](?:password|pass|passwd|sslpassword|secret|token|auth))=[^&#]*", re.IGNORECASE
+)
 
 
 @attrs.frozen
@@ -686,6 +695,10 @@ def _private_key(read: _Reader, problems: _Problems) -> Secret | None:
         problems.add(file_key, f"and {text_key} are both set: keep one")
         return None
     if path is not None:
+        if "PRIVATE KEY" in path or "-----BEGIN" in path or "\n" in path or "\\n" in path:
+            # Key text pasted into the file variable: never repeat it, say where it goes.
+            problems.add(file_key, f"holds key text, not a file path: put the key in {text_key}")
+            return None
         try:
             text = Path(path).expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -749,21 +762,33 @@ def _scopes(read: _Reader, problems: _Problems) -> tuple[str, ...] | None:
 
 
 def _normalise_store_url(raw: str) -> str | None:
-    """`HTTPS://Shop.Example:443/a/` → `https://shop.example/a` (None when malformed)."""
+    """One store, one spelling: `HTTPS://www.Shöp.Example.:443/a/./` → `https://xn--shp-sna.example/a`.
+
+    Compared only to tell whether production and sandbox point at the same store, so it
+    folds every spelling an HTTP client resolves to the same place (case, default port,
+    trailing dot, internationalised names, dot segments) and the `www.` alias, which no
+    one runs a separate staging store on (None when malformed).
+    """
     try:
         parts = urlsplit(raw.strip())
         port = parts.port
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
     if not host or scheme not in ("http", "https"):
         return None
     if ":" in host:
         host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        host = host.removeprefix("www.")
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
-    return f"{scheme}://{host.rstrip('.')}{_normal_path(parts.path)}"
+    return f"{scheme}://{host}{_normal_path(parts.path)}"
 
 
 def _normal_path(path: str) -> str:

@@ -122,6 +122,9 @@ def test_sim_json_prints_one_json_object() -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
     assert first, "sim printed nothing within 30 s"
     assert first[0].strip(), "sim printed nothing within 30 s"
     assert isinstance(json.loads(first[0]), dict)

@@ -206,6 +206,11 @@ class WooSimulator:
     ping_content_type: str | None = "application/x-www-form-urlencoded"
     # Unconfirmed 8: whether `status=any` lists checkout-draft orders (probably yes on CPT).
     drafts_in_any: bool = True
+    # §7 says `set_paid` on update acts when the order `needs_payment()` but not which statuses
+    # that means. WooCommerce's `woocommerce_valid_order_statuses_for_payment` filter defaults
+    # to pending and failed (on-hold is payable only where a plugin adds it); add "on-hold"
+    # here to simulate such a store.
+    payable_statuses: tuple[str, ...] = ("pending", "failed")
     # WordPress's serve_request adds `Link: <.../wp-json/>; rel="https://api.w.org/"` to REST
     # answers (WordPress core, not in the reference); paging rels come on their own lines.
     api_root_link: bool = True
@@ -999,22 +1004,12 @@ class WooSimulator:
     # Orders over REST
 
     def _order_from_body(self, body: Mapping[str, Any]) -> _Order:
-        lines = []
-        for raw in body.get("line_items") or []:
-            if not isinstance(raw, Mapping):
-                continue
-            quantity = int(raw.get("quantity", 1))
-            price = None
-            if raw.get("subtotal") not in (None, "") and quantity:
-                price = Decimal(str(raw["subtotal"])) / quantity
-            lines.append(
-                self._store.order_line(
-                    sku=str(raw.get("sku") or ""),
-                    product_id=int(raw.get("variation_id") or raw.get("product_id") or 0),
-                    quantity=quantity,
-                    price=price,
-                )
-            )
+        # §5 "Writing orders": an entry with quantity 0 or a null product_id adds no line.
+        lines = [
+            self._store.line_from_body(raw)
+            for raw in body.get("line_items") or []
+            if isinstance(raw, Mapping) and not self._store.removes_line(raw)
+        ]
         shipping = [s for s in body.get("shipping_lines") or [] if isinstance(s, Mapping)]
         shipping_total = sum((Decimal(str(s.get("total") or 0)) for s in shipping), Decimal(0))
         method = (
@@ -1066,39 +1061,64 @@ class WooSimulator:
 
     def _create_order(self, call: _Call) -> httpx.Response:
         self._permission(call, "create")
-        body = self._object_body(call)
-        if body.get("id"):
-            raise RestError(
-                400, "woocommerce_rest_shop_order_exists", "Cannot create existing order."
-            )
-        if body.get("status") and body["status"] not in ORDER_STATUSES:
-            raise _invalid_params({"status": f"status is not one of {', '.join(ORDER_STATUSES)}."})
-        order = self._store.create_order(self._order_from_body(body))
+        order = self._order_create(self._object_body(call))
         return self._respond(
             201,
             self._store.render_order(order),
             [("Location", f"{self.url}{_API_PREFIX}/orders/{order.id}")],
         )
 
+    def _order_create(self, body: Mapping[str, Any]) -> _Order:
+        """POST /orders semantics, shared by the single route and `orders/batch` (§4)."""
+        if body.get("id"):
+            raise RestError(
+                400, "woocommerce_rest_shop_order_exists", "Cannot create existing order."
+            )
+        if body.get("status") and body["status"] not in ORDER_STATUSES:
+            raise _invalid_params({"status": f"status is not one of {', '.join(ORDER_STATUSES)}."})
+        return self._store.create_order(self._order_from_body(body))
+
     def _update_order(self, call: _Call, order_id: int) -> httpx.Response:
         self._permission(call, "edit")
+        order = self._order_update(order_id, self._object_body(call))
+        return self._respond(200, self._store.render_order(order))
+
+    def _order_update(self, order_id: int, body: Mapping[str, Any]) -> _Order:
+        """PUT /orders/<id> semantics, shared by the single route and `orders/batch` (§4)."""
         order = self._store.get_order(order_id, status=400)  # §2: PUT on unknown → 400
-        body = self._object_body(call)
         status = body.get("status")
         if status is not None and status not in ORDER_STATUSES:
             raise _invalid_params({"status": f"status is not one of {', '.join(ORDER_STATUSES)}."})
+        # Worked out before anything is applied, so a refused line write changes nothing.
+        lines = (
+            self._store.edited_lines(order, body["line_items"])
+            if isinstance(body.get("line_items"), list)
+            else None
+        )
         if isinstance(body.get("meta_data"), list):
             self._store._upsert_meta(order.meta_data, body["meta_data"])
         if isinstance(body.get("billing"), Mapping):
             order.billing = {**(order.billing or {}), **body["billing"]}
         if "customer_note" in body:
             order.customer_note = str(body["customer_note"])
+        if lines is not None:
+            # §5, §7: totals follow the lines; stock already reduced moves by the difference.
+            self._store.replace_lines(order, lines)
         order.modified = gmt(self.clock.time())
         if status is not None and status != order.status:
             self._store.set_status(order, str(status))
         elif order.status not in {"draft", "auto-draft", "new"}:
             self._emit("order", order.id, "updated")
-        return self._respond(200, self._store.render_order(order))
+        if _bool(body.get("set_paid")) and self._needs_payment(order):
+            # §7: after the save, set_paid calls payment_complete() on an order that
+            # needs_payment(): processing, date_paid, stock reduced (once).
+            self._store.payment_complete(order)
+        return order
+
+    def _needs_payment(self, order: _Order) -> bool:
+        # `WC_Order::needs_payment()`: a payable status and a total above zero.
+        total = Decimal(str(self._store.render_order(order)["total"]))
+        return order.status in self.payable_statuses and total > 0
 
     # -----------------------------------------------------------------------------------------
     # Batch

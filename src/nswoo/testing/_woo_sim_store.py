@@ -630,6 +630,10 @@ class WooStore:
         self, *, sku: str = "", product_id: int = 0, quantity: int, price: Decimal | None
     ) -> OrderLine:
         """A line for the product with `sku` or `product_id` (a variation id is allowed)."""
+        item = self._line_product(sku=sku, product_id=product_id)
+        return self._line_for(item, id=self.allocate_item_id(), quantity=quantity, price=price)
+
+    def _line_product(self, *, sku: str, product_id: int) -> _Item:
         item = self.sku_owner(sku) if sku else self.items.get(product_id)
         if item is None:
             # §2: an exception while saving becomes `woocommerce_rest_<post_type>_not_created`;
@@ -640,6 +644,9 @@ class WooStore:
                 "woocommerce_rest_shop_order_not_created",
                 f"Invalid product: {sku or product_id}.",
             )
+        return item
+
+    def _line_for(self, item: _Item, *, id: int, quantity: int, price: Decimal | None) -> OrderLine:
         is_variation = item.type == "variation"
         parent = self.items.get(item.parent_id) if is_variation else None
         name = (
@@ -648,13 +655,111 @@ class WooStore:
             else f"{parent.name} - {', '.join(o for _, o in item.attributes)}"
         )
         return OrderLine(
-            id=self.allocate_item_id(),
+            id=id,
             sku=item.sku,
             quantity=quantity,
             price=item.price if price is None else price,
             product_id=item.parent_id if is_variation else item.id,
             variation_id=item.id if is_variation else 0,
             name=name,
+        )
+
+    @staticmethod
+    def removes_line(raw: Mapping[str, Any]) -> bool:
+        """§5 "Writing orders": quantity 0 or a null `product_id`/`name` removes the line.
+
+        WooCommerce's `item_is_null_or_zero` also looks at `method_id`, `method_title` and
+        `code`, which only shipping and coupon lines carry.
+        """
+        if any(key in raw and raw[key] is None for key in ("product_id", "name")):
+            return True
+        quantity = raw.get("quantity")
+        return quantity == 0 and not isinstance(quantity, bool)
+
+    def line_from_body(self, raw: Mapping[str, Any]) -> OrderLine:
+        """A new line from a REST `line_items` entry: by `sku`, else `variation_id`/`product_id`.
+
+        `quantity` defaults to 1; a `subtotal` sets the unit price (subtotal / quantity),
+        otherwise the catalog price applies.
+        """
+        quantity = _int_field(raw, "quantity")
+        quantity = 1 if quantity is None else quantity
+        item = self._line_product(
+            sku=str(raw.get("sku") or ""),
+            product_id=int(raw.get("variation_id") or raw.get("product_id") or 0),
+        )
+        return self._line_for(
+            item,
+            id=self.allocate_item_id(),
+            quantity=quantity,
+            price=self._line_price(raw, quantity),
+        )
+
+    @staticmethod
+    def _line_price(raw: Mapping[str, Any], quantity: int) -> Decimal | None:
+        if raw.get("subtotal") in (None, "") or not quantity:
+            return None
+        return _decimal(raw["subtotal"], "subtotal") / quantity
+
+    def edited_lines(self, order: _Order, entries: Iterable[Any]) -> list[OrderLine] | None:
+        """The lines after a REST `line_items` write, or None when it changes nothing (§5).
+
+        An entry with an `id` updates that line of the order (400
+        `woocommerce_rest_invalid_item_id` when the order has none such, §2); one without adds
+        a line (`line_from_body`); quantity 0 or a null `product_id` removes the line with
+        that `id`, and removes nothing when the order has no such line. Nothing is applied
+        here: pass the result to `replace_lines`, so a refused write leaves the order as it
+        was.
+
+        On an existing line, `quantity`, `name`, `subtotal` (the unit price becomes subtotal /
+        quantity) and a product reference (`sku`, `variation_id`, `product_id`) are applied.
+        The unit price is kept when only the quantity changes, so the totals, which §5 says are
+        recalculated after any change to the lines, follow the new quantity. The reference
+        is silent on an unknown product reference; the simulator refuses it as it does on
+        create rather than keep the old product without a word.
+        """
+        lines = list(order.lines)
+        changed = False
+        for raw in entries:
+            if not isinstance(raw, Mapping):
+                continue
+            line_id = _int_field(raw, "id") or 0
+            if self.removes_line(raw):
+                kept = [line for line in lines if line.id != line_id]
+                changed = changed or len(kept) != len(lines)
+                lines = kept
+                continue
+            if not line_id:
+                lines.append(self.line_from_body(raw))
+                changed = True
+                continue
+            index = next((n for n, line in enumerate(lines) if line.id == line_id), None)
+            if index is None:
+                raise RestError(
+                    400,
+                    "woocommerce_rest_invalid_item_id",
+                    "Order item ID provided is not associated with order.",
+                )
+            lines[index] = self._edited_line(lines[index], raw)
+            changed = True
+        return lines if changed else None
+
+    def _edited_line(self, line: OrderLine, raw: Mapping[str, Any]) -> OrderLine:
+        quantity = _int_field(raw, "quantity")
+        quantity = line.quantity if quantity is None else quantity
+        sku = str(raw.get("sku") or "")
+        product_id = int(raw.get("variation_id") or raw.get("product_id") or 0)
+        if sku or product_id:
+            item = self._line_product(sku=sku, product_id=product_id)
+            if item.id != (line.variation_id or line.product_id):
+                line = self._line_for(item, id=line.id, quantity=quantity, price=line.price)
+        price = self._line_price(raw, quantity)
+        name = raw.get("name")
+        return attrs.evolve(
+            line,
+            quantity=quantity,
+            price=line.price if price is None else price,
+            name=str(name) if isinstance(name, str) else line.name,
         )
 
     def create_order(self, order: _Order) -> _Order:
@@ -724,28 +829,57 @@ class WooStore:
         order.stock_reduced = False
 
     def replace_lines(self, order: _Order, lines: list[OrderLine]) -> None:
-        """Swap an order's lines, adjusting stock already reduced for changed quantities.
+        """Swap an order's lines, adjusting stock already reduced by each line's difference.
 
         §7: `wc_maybe_adjust_line_item_product_stock` adjusts stock when quantities change on an
         order that has already reduced stock; which statuses it acts on is Unconfirmed 10, so
-        the simulator applies it whenever the order's stock is reduced.
+        the simulator applies it whenever the order's stock is reduced. Lines are matched by
+        id: a kept line moves stock by its new quantity minus its `_reduced_stock`, a removed
+        line gives back what it took, a new line (or a line moved to another product) takes
+        its whole quantity. The reference is silent on removed and added lines; the simulator
+        treats them as quantities changed to and from 0.
         """
         if order.stock_reduced and self.manage_stock_option:
-            new_by_key = {(line.product_id, line.variation_id): line for line in lines}
+            old_by_id = {line.id: line for line in order.lines}
+            new_ids = {line.id for line in lines}
             for old in order.lines:
-                reduced = order.reduced.pop(old.id, 0)
-                item = self.items.get(old.variation_id or old.product_id)
-                owner = self.stock_owner(item) if item is not None else None
-                if reduced and owner is not None:
-                    self.adjust_stock(owner, reduced)
-            for line in new_by_key.values():
-                item = self.items.get(line.variation_id or line.product_id)
-                owner = self.stock_owner(item) if item is not None else None
-                if owner is not None:
-                    self.adjust_stock(owner, -line.quantity)
-                    order.reduced[line.id] = line.quantity
+                if old.id not in new_ids:
+                    self._readjust(order, old, 0)
+            for line in lines:
+                old_line = old_by_id.get(line.id)
+                if old_line is not None and (old_line.product_id, old_line.variation_id) != (
+                    line.product_id,
+                    line.variation_id,
+                ):
+                    self._readjust(order, old_line, 0)
+                    order.reduced.pop(line.id, None)
+                self._readjust(order, line, line.quantity)
         order.lines = lines
         order.modified = self.now()
+
+    def _readjust(self, order: _Order, line: OrderLine, quantity: int) -> None:
+        # §7: only products managing stock are touched, and `_reduced_stock` follows.
+        item = self.items.get(line.variation_id or line.product_id)
+        owner = self.stock_owner(item) if item is not None else None
+        if owner is None:
+            return
+        diff = quantity - order.reduced.get(line.id, 0)
+        if diff:
+            self.adjust_stock(owner, -diff)
+        if quantity:
+            order.reduced[line.id] = quantity
+        else:
+            order.reduced.pop(line.id, None)
+
+    def payment_complete(self, order: _Order) -> None:
+        """`WC_Order::payment_complete()` (§7): processing, paid now, stock reduced once.
+
+        WooCommerce moves an order that needs no processing (all virtual and downloadable) to
+        completed instead; the simulator has no such products, so it is always processing.
+        """
+        if order.paid is None:
+            order.paid = self.now()
+        self.set_status(order, "processing")
 
 
 def gmt(moment: float) -> datetime:

@@ -468,6 +468,9 @@ class NetSuiteSimulator:
         if failure is not None:
             error, headers = failure
             return _error(error, headers), False
+        refusals = _unsimulated_headers(request)
+        if refusals:
+            return _error(bodies.not_simulated(refusals)), False
         if path == _SUITEQL_PATH and request.method == "POST":
             return self._suiteql(request), False
         if path.startswith(_RECORD_PREFIX):
@@ -875,6 +878,28 @@ async def _request_from_scope(scope: Scope, receive: Receive) -> httpx.Request:
     if query:
         url += "?" + query.decode("latin-1")
     return httpx.Request(scope["method"], url, headers=headers, content=b"".join(chunks))
+
+
+def _unsimulated_headers(request: httpx.Request) -> list[tuple[str, str]]:
+    """The async-job headers of reference §3 this request carries, which are refused.
+
+    §3 "Idempotency and async": `Prefer: respond-async` makes NetSuite answer 202 with a job
+    under /services/rest/async/v1/job/, and `X-NetSuite-Idempotency-Key` makes a repeat a
+    400 IDEMPOTENCY_ERROR pointing at the earlier job. The simulator models no async jobs.
+    Answering synchronously would hide a client's 202 handling, and creating a record twice
+    would pass a test that the key should have failed, so both are refused loudly with a
+    501 (the simulator's own answer, documented in docs/guides/testing.md), never ignored.
+    """
+    refusals = []
+    prefer = ",".join(request.headers.get_list("prefer"))
+    tokens = {part.split(";")[0].strip().lower() for part in prefer.split(",")}
+    if "respond-async" in tokens:
+        refusals.append(("Prefer", "asynchronous requests (Prefer: respond-async)"))
+    if "x-netsuite-idempotency-key" in request.headers:
+        refusals.append(
+            ("X-NetSuite-Idempotency-Key", "idempotency keys (X-NetSuite-Idempotency-Key)")
+        )
+    return refusals
 
 
 def _json_body(request: httpx.Request) -> dict[str, Any] | httpx.Response:

@@ -21,6 +21,7 @@ __all__ = [
     "mandatory_missing",
     "nonexistent_field",
     "not_found",
+    "not_simulated",
     "server_error",
 ]
 
@@ -33,6 +34,7 @@ _TYPES = {
     400: f"{_RFC2616}#sec10.4.1",
     404: f"{_RFC2616}#sec10.4.5",
     500: f"{_RFC2616}#sec10.5.1",
+    501: f"{_RFC2616}#sec10.5.2",
     502: f"{_RFC2616}#sec10.5.3",
     503: f"{_RFC2616}#sec10.5.4",
     504: f"{_RFC2616}#sec10.5.5",
@@ -44,6 +46,7 @@ _TITLES = {
     404: "Not Found",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    501: "Not Implemented",
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",
@@ -172,3 +175,34 @@ def server_error(status: int) -> ErrorBody:
         "UNEXPECTED_ERROR",
         "An unexpected error occurred. Try again later.",
     )
+
+
+# The simulator's own error code for NetSuite features it refuses instead of faking.
+NOT_SIMULATED = "NSWOO_SIMULATOR_UNSUPPORTED"
+
+
+def not_simulated(refusals: list[tuple[str, str]]) -> ErrorBody:
+    """The simulator's 501 for request headers it does not simulate, one detail per header.
+
+    `refusals` holds `(header, what)` pairs, e.g. `("Prefer", "asynchronous requests
+    (Prefer: respond-async)")`. NetSuite never answers this: the body keeps the documented
+    shape (reference §4) so a client's error parsing still applies, and says plainly that
+    the simulator, not NetSuite, refused.
+    """
+    details = [
+        {
+            "detail": (
+                f"The nswoo NetSuite simulator does not simulate {what}. Send the request"
+                " without this header, or test this behaviour against a NetSuite account."
+            ),
+            "o:errorCode": NOT_SIMULATED,
+            "o:errorHeader": header,
+        }
+        for header, what in refusals
+    ]
+    return 501, {
+        "type": _TYPES[501],
+        "title": _TITLES[501],
+        "status": 501,
+        "o:errorDetails": details,
+    }

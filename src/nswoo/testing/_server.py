@@ -10,6 +10,7 @@ uvicorn is the optional `server` extra and runs on asyncio only.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import shlex
@@ -39,6 +40,7 @@ __all__ = [
     "DemoCatalog",
     "SimulatorUrls",
     "run_sim",
+    "side_plans",
     "seed_demo_catalog",
     "serve_simulators",
     "sim_exports",
@@ -271,11 +273,30 @@ def sim_exports(
     return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
 
+def side_plans(plan: FaultPlan) -> tuple[FaultPlan, FaultPlan]:
+    """The NetSuite and WooCommerce copies of `plan`, each with its own seed derived from it.
+
+    Every random fault decision is a function of `(seed, question, request index)`, so two
+    simulators sharing one seed would reset, rate-limit or slow the same request indexes
+    together, a correlation no real pair of services has. Each side gets the first 8 bytes of
+    SHA-256 of `"<seed>:netsuite"` or `"<seed>:woocommerce"` as its seed: still fixed by the
+    plan's seed (same file, same faults), but independent streams. Index-based knobs such as
+    `error_bursts` and `schema_changes` are unchanged.
+    """
+
+    def derived(side: str) -> FaultPlan:
+        digest = hashlib.sha256(f"{plan.seed}:{side}".encode()).digest()
+        return attrs.evolve(plan, seed=int.from_bytes(digest[:8], "big"))
+
+    return derived("netsuite"), derived("woocommerce")
+
+
 async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: TextIO) -> int:
     """Run both seeded simulators on loopback, print the exports, serve until SIGTERM/SIGINT.
 
     NetSuite listens on `port` and WooCommerce on `port + 1` (0: two free ports). The key file
-    and config live in a temporary directory removed on exit.
+    and config live in a temporary directory removed on exit. The fault plan is split with
+    `side_plans`, so the two simulators draw independent faults from the one seed.
 
     Returns:
         0 after a clean shutdown.
@@ -286,8 +307,8 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
     """
     from ._netsuite_sim import NetSuiteSimulator
 
-    plan = load_fault_plan(faults_path) if faults_path else FaultPlan()
-    ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=plan)
+    ns_plan, woo_plan = side_plans(load_fault_plan(faults_path) if faults_path else FaultPlan())
+    ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=ns_plan)
     client_id = "nswoo-sim-" + secrets.token_hex(8)
     certificate_id = "sim-cert-" + secrets.token_hex(8)
     private_pem, public_pem = generate_m2m_key_pair("PS256")
@@ -299,7 +320,7 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
         consumer_key="ck_" + secrets.token_hex(20),
         consumer_secret="cs_" + secrets.token_hex(20),
         webhook_secret=secrets.token_urlsafe(32),
-        faults=plan,
+        faults=woo_plan,
     )
     catalog = seed_demo_catalog(ns_sim, woo_sim)
     with (

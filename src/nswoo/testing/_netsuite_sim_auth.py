@@ -330,6 +330,10 @@ class Authority:
         params = {key: unescape(value) for key, value in pairs}
         if params.get("realm") != self.realm:
             # A production realm sent to a sandbox account, or the reverse (reference §9).
+            # Stricter than the reference: §1a calls the upper-case, underscore form only "the
+            # usual convention, not a documented rule". The simulator demands that exact form
+            # (a lower-case or hyphenated realm is refused) so a client is held to the form
+            # every known implementation sends; NetSuite may be more lenient.
             return self._reject("tba", "InvalidAccount", rejected)
         if params.get("oauth_signature_method") != "HMAC-SHA256":
             # HMAC-SHA1 stopped being supported in 2023.1 (reference §1a).

@@ -97,7 +97,12 @@ class ConfigurationError(NswooError):
 
 
 class StorageError(NswooError):
-    """The local store failed: locked, corrupt, unreachable or of an unknown schema."""
+    """The local store failed: locked, corrupt, unreachable or of an unknown schema.
+
+    `locked` is True when the store stayed locked by another writer (retryable).
+    """
+
+    locked: bool = False
 
     def __init__(self, message: str, *, backend: str, retryable: bool = False) -> None:
         self.backend = backend

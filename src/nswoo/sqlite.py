@@ -134,12 +134,22 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 _CHUNK = 5000
 
 
+_LOCK_TRIES = 3
+"""Times one operation is tried when the database stays locked past the busy timeout."""
+
+
+class _LockedError(StorageError):
+    """The database stayed locked past the busy timeout (the operation was rolled back)."""
+
+    locked = True
+
+
 def _translate(exc: sqlite3.Error, path: str) -> StorageError:
     """The nswoo error for a sqlite3 error (the only place sqlite3 errors are read)."""
     text = str(exc)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        return StorageError(
+        return _LockedError(
             f"{path} stayed locked by another writer past the busy timeout ({text})",
             backend=_BACKEND,
             retryable=True,
@@ -227,7 +237,18 @@ class _Db:
         return await self._call(fn)
 
     async def _call(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
-        return await anyio.to_thread.run_sync(self._in_thread, fn, limiter=self.limiter)
+        # SQLite's busy handler is not fair: under contention from several processes a
+        # writer can lose the lock race for the whole busy timeout. Every operation is one
+        # transaction that was rolled back when the lock was not had, so trying it again
+        # is safe; a few tries turn a rare starvation into a short delay.
+        for attempt in range(1, _LOCK_TRIES + 1):
+            try:
+                return await anyio.to_thread.run_sync(self._in_thread, fn, limiter=self.limiter)
+            except StorageError as exc:
+                if not exc.locked or attempt == _LOCK_TRIES:
+                    raise
+                await anyio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _in_thread(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         try:

@@ -1,4 +1,4 @@
-"""Review finding on LocalLimiter: a waiter cancelled at hand-off leaves nothing behind."""
+"""LocalLimiter: a waiter cancelled at hand-off leaves nothing behind."""
 
 from __future__ import annotations
 

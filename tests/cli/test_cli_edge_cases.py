@@ -1,4 +1,4 @@
-"""Review findings on the TOML mapping file and on `--json` output of `demo` and `sim`."""
+"""Edge cases of the TOML mapping file and of the `--json` output of `demo` and `sim`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ _ENV = {
     "NS_SANDBOX_CLIENT_SECRET": "sec",
     "NS_SANDBOX_REFRESH_TOKEN": "rt",
     "WOO_SANDBOX_URL": "https://staging.shop.example",
-    "WOO_SANDBOX_CONSUMER_KEY": "ck_review",
-    "WOO_SANDBOX_CONSUMER_SECRET": "cs_review",
+    "WOO_SANDBOX_CONSUMER_KEY": "ck_edge",
+    "WOO_SANDBOX_CONSUMER_SECRET": "cs_edge",
 }
 
 

@@ -1,4 +1,4 @@
-"""Review findings on `from_env`: secrets in messages and `repr`, and the shared-store guard."""
+"""`from_env` edge cases: secrets in messages and `repr`, and the shared-store guard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from nswoo._cli import run
 from nswoo._settings import SettingsRefused, from_env
 
-_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7reviewSECRET"
+_KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7edgecaseSECRET"
 _PEM = "-----BEGIN PRIVATE KEY-----\n" + _KEY_BODY * 4 + "\n-----END PRIVATE KEY-----\n"
 
 _SANDBOX = {
@@ -17,8 +17,8 @@ _SANDBOX = {
     "NS_SANDBOX_CLIENT_ID": "client-id",
     "NS_SANDBOX_CERTIFICATE_ID": "cert-id",
     "WOO_SANDBOX_URL": "https://staging.shop.example",
-    "WOO_SANDBOX_CONSUMER_KEY": "ck_review",
-    "WOO_SANDBOX_CONSUMER_SECRET": "cs_review",
+    "WOO_SANDBOX_CONSUMER_KEY": "ck_edge",
+    "WOO_SANDBOX_CONSUMER_SECRET": "cs_edge",
 }
 
 

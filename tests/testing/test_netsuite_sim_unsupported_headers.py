@@ -1,4 +1,4 @@
-"""Review: the NetSuite simulator's async and idempotency headers (reference/netsuite.md §3)."""
+"""The NetSuite simulator refuses async and idempotency headers loudly (netsuite.md §3)."""
 
 from __future__ import annotations
 
@@ -63,14 +63,14 @@ async def test_idempotency_key_is_refused_not_ignored(
     rather than create the record twice it refuses every request carrying the key (and the
     `Prefer: respond-async` that goes with it) with the documented 501, one detail per header.
     """
-    headers = {"Prefer": "respond-async", "X-NetSuite-Idempotency-Key": "5d0c1f5e-review"}
+    headers = {"Prefer": "respond-async", "X-NetSuite-Idempotency-Key": "5d0c1f5e-edge"}
     first = await client.post(
         "/services/rest/record/v1/customer", json={"companyName": "Acme"}, headers=headers
     )
     alone = await client.post(
         "/services/rest/record/v1/customer",
         json={"companyName": "Acme"},
-        headers={"X-NetSuite-Idempotency-Key": "5d0c1f5e-review"},
+        headers={"X-NetSuite-Idempotency-Key": "5d0c1f5e-edge"},
     )
 
     assert [d["o:errorHeader"] for d in _refusal(first)] == [

@@ -1,4 +1,4 @@
-"""Review finding on WooCommerce order paging: a removal mid-pass must not skip other orders."""
+"""WooCommerce order paging: an order leaving the listing mid-pass must not hide others."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from nswoo.woocommerce import WooClient
 
 pytestmark = pytest.mark.anyio
 
-KEY, SECRET = "ck_review", "cs_review"
+KEY, SECRET = "ck_edge", "cs_edge"
 
 
 class TrashAfterFirstPage(httpx.AsyncBaseTransport):

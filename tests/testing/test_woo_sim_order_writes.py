@@ -1,4 +1,4 @@
-"""Order writes around the review fixes: line edits, set_paid and orders/batch (§4, §5, §7)."""
+"""Order writes on the WooCommerce simulator: line edits, set_paid and orders/batch (§4, §5, §7)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nswoo.testing import FakeClock, FaultPlan, WooSimulator
 
 pytestmark = pytest.mark.anyio
 
-KEY, SECRET = "ck_review", "cs_review"
+KEY, SECRET = "ck_sim", "cs_sim"
 API = "/wp-json/wc/v3"
 
 

@@ -1,4 +1,4 @@
-"""Review findings on the HTTP pipeline: token-endpoint back-off, shared refresh, budgets."""
+"""HTTP pipeline edge cases: token-endpoint back-off, shared refresh, time budgets."""
 
 from __future__ import annotations
 

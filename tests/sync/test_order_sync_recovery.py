@@ -1,4 +1,4 @@
-"""Review findings on OrderSync: multi-store keys, run-wide errors, replay fallback."""
+"""OrderSync recovery: multi-store keys, run-wide errors, replay fallback."""
 
 from __future__ import annotations
 

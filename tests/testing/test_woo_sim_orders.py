@@ -1,4 +1,4 @@
-"""Review: the WooCommerce simulator's order endpoints against reference/woocommerce.md."""
+"""The WooCommerce simulator's order endpoints against reference/woocommerce.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from nswoo.testing import FakeClock, WooSimulator
 
 pytestmark = pytest.mark.anyio
 
-KEY, SECRET = "ck_review", "cs_review"
+KEY, SECRET = "ck_sim", "cs_sim"
 API = "/wp-json/wc/v3"
 
 
@@ -35,7 +35,7 @@ async def test_put_order_line_item_quantity_is_applied_and_stock_adjusted(
 ) -> None:
     """§5 "Writing orders" and §7: a PUT that changes a line item's quantity changes the order
     (totals recalculated), and `wc_maybe_adjust_line_item_product_stock` adjusts stock on an
-    order that has already reduced it. The simulator answers 200 but ignores `line_items`.
+    order that has already reduced it.
     """
     order = sim.place_order([("MUG-1", 2)], status="processing")
     assert sim.stock_of("MUG-1") == 8
@@ -71,7 +71,7 @@ async def test_put_set_paid_on_pending_order_completes_payment_and_reduces_stock
 ) -> None:
     """§7: REST `set_paid: true` calls `payment_complete()` on create *or if the order
     needs_payment()* (a pending order with a total does), which sets processing and reduces
-    stock. The simulator honours `set_paid` on create only and ignores it on update.
+    stock.
     """
     order = sim.place_order([("MUG-1", 2)], status="pending")
     assert sim.stock_of("MUG-1") == 10
@@ -84,9 +84,7 @@ async def test_put_set_paid_on_pending_order_completes_payment_and_reduces_stock
 
 
 async def test_orders_batch_route_exists(sim: WooSimulator, client: httpx.AsyncClient) -> None:
-    """§4: the batch routes include `POST|PUT|PATCH /wc/v3/orders/batch`. The simulator only
-    routes products and variations batches and answers 404 `rest_no_route` here.
-    """
+    """§4: the batch routes include `POST|PUT|PATCH /wc/v3/orders/batch`."""
     order = sim.place_order([("MUG-1", 1)], status="processing")
 
     response = await client.post(
@@ -100,8 +98,8 @@ async def test_orders_batch_route_exists(sim: WooSimulator, client: httpx.AsyncC
 async def test_orders_status_filter_rejects_unknown_status(client: httpx.AsyncClient) -> None:
     """§3: the v3 order list `status` is an array whose enum is the registered statuses plus
     `any`, `trash`, `auto-draft`; schema validation answers a value outside it with the
-    `rest_invalid_param` 400 of §2. The simulator answers 200 with an empty list, so a typo
-    such as `on_hold` silently hides orders.
+    `rest_invalid_param` 400 of §2, so a typo such as `on_hold` cannot silently hide
+    orders.
     """
     response = await client.get("/orders", params={"status": "on_hold"})
 
@@ -111,9 +109,7 @@ async def test_orders_status_filter_rejects_unknown_status(client: httpx.AsyncCl
 
 async def test_on_hold_order_has_no_date_paid(sim: WooSimulator) -> None:
     """§5 status table: `on-hold` is "Awaiting payment confirmation"; `processing` is
-    "Payment received (paid)". An on-hold order therefore has no payment date. The
-    simulator's store sets `paid` only for processing/completed, but the payload factory
-    fills `date_paid` for on-hold orders anyway (`_PAID_STATUSES` includes on-hold).
+    "Payment received (paid)". An on-hold order therefore has no payment date.
     """
     order = sim.place_order([("MUG-1", 1)], status="on-hold")
 

@@ -1,4 +1,4 @@
-"""Review: the WooCommerce simulator's webhook signing against reference/woocommerce.md §8."""
+"""The WooCommerce simulator signs webhooks as reference/woocommerce.md §8 says."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ pytestmark = pytest.mark.anyio
 
 async def test_signature_uses_secret_with_html_entities_decoded() -> None:
     """§8: Signature = base64(hash_hmac(sha256, $body, wp_specialchars_decode($secret,
-    ENT_QUOTES), true)). A stored secret containing `&amp;` is signed with `&`. The simulator
-    signs with the secret bytes as stored, so a receiver configured with the stored secret
-    passes against the simulator and fails against WooCommerce.
+    ENT_QUOTES), true)). A stored secret containing `&amp;` is signed with `&`, so a
+    receiver configured with the stored text fails here as it would against WooCommerce.
     """
     sim = WooSimulator(consumer_key="ck", consumer_secret="cs", clock=FakeClock())
     sim.add_product("MUG-1", price="10.00", stock_quantity=5)

@@ -1,4 +1,4 @@
-"""Review finding on the environment guards: one store spelt with dot segments."""
+"""Environment guards: one store spelt with dot segments is still one store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review findings on the inbox worker: run-wide failures must not use up an item's attempts."""
+"""Inbox worker outages: run-wide failures must not use up an item's attempts."""
 
 from __future__ import annotations
 

@@ -60,6 +60,7 @@ __all__ = [
     "sales_order_external_id",
     "screen_order",
     "skus_of",
+    "money_unit",
     "total_tolerance",
 ]
 
@@ -293,13 +294,40 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
     return total
 
 
-def total_tolerance(order: WooOrder) -> Decimal:
-    """How far the mapped total may be from WooCommerce's: 0.01 per product line item.
+def money_unit(order: WooOrder) -> Decimal:
+    """The smallest step of the order's money: 0.01 for a 2-decimal store, 1 for yen, 0.001
+    for a 3-decimal currency.
 
-    An order with three line items is accepted when the mapped amounts are within 0.03 of the
-    WooCommerce total (inclusive); an order with no line items must match exactly.
+    Read from the amounts themselves: WooCommerce writes every money field with the store's
+    number of decimals (woocommerce.md §5), so the finest exponent among them is the store's.
+    Falls back to `TOLERANCE_PER_LINE_ITEM` when no amount shows any (all zero and unpadded).
     """
-    return _EXACT.multiply(TOLERANCE_PER_LINE_ITEM, Decimal(len(order.line_items)))
+    amounts = [
+        order.total,
+        order.total_tax,
+        order.shipping_total,
+        order.discount_total,
+        *(line.total for line in order.line_items),
+        *(line.subtotal for line in order.line_items),
+        *(fee.total for fee in order.fee_lines),
+        *(ship.total for ship in order.shipping_lines),
+    ]
+    exponents = [
+        int(exponent) for value in amounts if isinstance(exponent := value.as_tuple().exponent, int)
+    ]
+    if not exponents:
+        return TOLERANCE_PER_LINE_ITEM
+    return Decimal(1).scaleb(min(*exponents, 0))
+
+
+def total_tolerance(order: WooOrder) -> Decimal:
+    """How far the mapped total may be from WooCommerce's: one money unit per product line.
+
+    For a 2-decimal store an order with three line items is accepted when the mapped amounts
+    are within 0.03 of the WooCommerce total (inclusive); a yen order within 3; an order
+    with no line items must match exactly. See `money_unit`.
+    """
+    return _EXACT.multiply(money_unit(order), Decimal(len(order.line_items)))
 
 
 def _exact_rate(amount: Decimal, quantity: int) -> Decimal | None:

@@ -320,3 +320,11 @@ def test_line_price_number_round_trips_exactly(price: str) -> None:
     order = structure_order(loads(text))
     assert format(order.line_items[0].price, "f") == price
     assert f'"price":{price},'.encode() in dumps(unstructure_order(order))
+
+
+def test_any_text_loads_accepts_can_be_written_back() -> None:
+    """dumps writes whatever loads read, even a lone surrogate, as valid JSON."""
+    from nswoo.woocommerce._convert import dumps, loads
+
+    value = loads(b'{"note": "caf\\u00e9 \\ud800", "total": 29.35}')
+    assert loads(dumps(value)) == value

@@ -97,9 +97,11 @@ def dumps(value: Any) -> bytes:
     """Encode JSON (UTF-8, compact), writing a `Decimal` as the exact number it holds.
 
     The standard `json` module can only write a `Decimal` as a float or a string; WooCommerce
-    order payloads need exact numbers (`"price": 3`, reference §5).
+    order payloads need exact numbers (`"price": 3`, reference §5). Text is written with
+    ASCII escapes, so any string `loads` accepted (even a lone surrogate from a hostile
+    body) can be written back, e.g. into a dead letter.
     """
-    return "".join(_encode(value)).encode()
+    return "".join(_encode(value)).encode("ascii")
 
 
 def _encode(value: Any) -> Iterator[str]:
@@ -114,7 +116,7 @@ def _encode(value: Any) -> Iterator[str]:
                 raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
             if index:
                 yield ","
-            yield json.dumps(key, ensure_ascii=False)
+            yield json.dumps(key)
             yield ":"
             yield from _encode(item)
         yield "}"
@@ -126,7 +128,7 @@ def _encode(value: Any) -> Iterator[str]:
             yield from _encode(item)
         yield "]"
     else:
-        yield json.dumps(value, ensure_ascii=False, allow_nan=False)
+        yield json.dumps(value, allow_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -443,3 +443,15 @@ def test_policy_is_passed_through() -> None:
         policy=policy,
     )
     assert client._pipeline.policy is policy
+
+
+async def test_numbers_from_netsuite_are_exact_decimals() -> None:
+    """Amounts read back from NetSuite arrive as Decimal, never float."""
+    from decimal import Decimal
+
+    from nswoo.netsuite._faults import read_json
+
+    response = httpx.Response(200, content=b'{"total": 0.1, "quantity": 3, "rate": 19.99}')
+    body = read_json(response, what="salesOrder 1")
+    assert body == {"total": Decimal("0.1"), "quantity": 3, "rate": Decimal("19.99")}
+    assert isinstance(body["total"], Decimal)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -257,10 +258,12 @@ def _without_details(
 def read_json(response: httpx.Response, *, what: str) -> Any:
     """Decode a successful response's JSON body; `ResponseInvalid` when it is not JSON.
 
-    `what` names the response in the message ("SuiteQL page", "salesOrder 647").
+    `what` names the response in the message ("SuiteQL page", "salesOrder 647"). Numbers
+    with a fraction are read as exact `Decimal`s: amounts, costs and quantities from NetSuite
+    must not pass through float.
     """
     try:
-        return json.loads(response.content)
+        return json.loads(response.content, parse_float=Decimal)
     except ValueError as exc:
         empty = not response.content.strip()
         reason = "empty" if empty else "not valid JSON (truncated or an HTML page?)"

@@ -221,20 +221,7 @@ class WebhookSender:
             "X-WC-Webhook-ID": str(sub.id),
             "X-WC-Webhook-Delivery-ID": delivery_id,
         }
-        status_code: int | None = None
-        error: str | None = None
-        try:
-            response = await client.post(
-                sub.delivery_url,
-                content=body,
-                headers=headers,
-                timeout=_DELIVERY_TIMEOUT,
-                follow_redirects=False,
-            )
-            status_code = response.status_code
-        except httpx.HTTPError as exc:
-            # §8: transport errors and timeouts are failures (a WP_Error's code casts to 0).
-            error = f"{type(exc).__name__}: {exc}"
+        status_code, error = await _post(client, sub.delivery_url, body, headers)
         ok = status_code is not None and 200 <= status_code < 303
         self._log_delivery(sub, ok=ok)
         result = DeliveryResult(
@@ -303,19 +290,7 @@ class WebhookSender:
         headers = {"User-Agent": self.user_agent}
         if self.ping_content_type:
             headers["Content-Type"] = self.ping_content_type
-        status_code: int | None = None
-        error: str | None = None
-        try:
-            response = await client.post(
-                sub.delivery_url,
-                content=body,
-                headers=headers,
-                timeout=_DELIVERY_TIMEOUT,
-                follow_redirects=False,
-            )
-            status_code = response.status_code
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        status_code, error = await _post(client, sub.delivery_url, body, headers)
         ok = status_code == 200
         if ok:
             sub.pending_delivery = False
@@ -332,3 +307,20 @@ class WebhookSender:
         )
         self.results.append(result)
         return result
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """POST once as WooCommerce does (§8: no redirects followed, 60 s timeout, no retry).
+
+    Returns the status, or None and the error when the request failed: transport errors and
+    timeouts are failures (a WP_Error's code casts to 0).
+    """
+    try:
+        response = await client.post(
+            url, content=body, headers=headers, timeout=_DELIVERY_TIMEOUT, follow_redirects=False
+        )
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    return response.status_code, None

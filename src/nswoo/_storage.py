@@ -874,8 +874,28 @@ class _MemoryReports:
             return [self._s.reports[day] for day in latest]
 
 
+class ClosingStore:
+    """`async with store:` closes it on exit; shared by the store implementations."""
+
+    __slots__ = ()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
 @attrs.frozen(init=False)
-class MemoryStore:
+class MemoryStore(ClosingStore):
     """Every storage port in memory: the same contracts as `SqliteStore`, for tests.
 
     Atomic within one event loop (one `anyio.Lock`), gone when the object is. Pass a
@@ -940,17 +960,6 @@ class MemoryStore:
     async def aclose(self) -> None:
         """Mark the store closed; later calls raise `StorageError`."""
         self._state.closed = True
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import anyio
@@ -44,6 +43,7 @@ from ._clock import Clock, SystemClock
 from ._storage import (
     DEFAULT_INBOX_RETENTION,
     Claim,
+    ClosingStore,
     Cursors,
     DeadLetter,
     DeadLetters,
@@ -756,7 +756,7 @@ class _SqliteReports:
 
 
 @attrs.frozen(init=False)
-class SqliteStore:
+class SqliteStore(ClosingStore):
     """Every storage port in one SQLite file (WAL), shared safely by processes on one host.
 
     Open it with `await SqliteStore.open(path)`, which creates or migrates the schema and
@@ -856,14 +856,3 @@ class SqliteStore:
     async def aclose(self) -> None:
         """Close pooled connections; later calls raise `StorageError`."""
         await anyio.to_thread.run_sync(self._db.pool.close)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

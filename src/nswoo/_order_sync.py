@@ -199,8 +199,14 @@ class OrderSync:
     # -----------------------------------------------------------------------------------------
     # One order
 
-    async def import_order(self, order: WooOrder) -> ImportResult:
+    async def import_order(self, order: WooOrder, *, max_wait: float | None = None) -> ImportResult:
         """Import one order: at most one sales order per WooCommerce order, ever.
+
+        Args:
+            order: the WooCommerce order.
+            max_wait: seconds to wait for another worker's lease on the order before
+                answering `deferred` (default: the `max_wait` given at construction; 0: do
+                not wait, as the inbox worker does, which comes back to the delivery later).
 
         Raises:
             AuthenticationError: credentials refused (a run-wide problem, not the order's).
@@ -214,7 +220,7 @@ class OrderSync:
             owner=self.owner,
             lease_seconds=self.lease_seconds,
             clock=self.clock,
-            max_wait=self.max_wait,
+            max_wait=self.max_wait if max_wait is None else max_wait,
         )
         if isinstance(claim, AlreadyLinked):
             await self.store.dead_letters.resolve(store_name, order.id)

@@ -19,7 +19,7 @@ Status codes (DESIGN behaviour 4):
 | WooCommerce's unsigned ping | 200 | `ping` |
 | topic other than `order.*`, or a `checkout-draft` order | 200 | `ignored` |
 | missing or wrong signature | 401 | `rejected` |
-| not UTF-8, not JSON, not an order object with an integer `id` | 400 | `rejected` |
+| not UTF-8 or JSON; no positive 64-bit order `id`; a header out of bounds | 400 | `rejected` |
 | body over `[webhooks] max_body_bytes` | 413 | `rejected` |
 | the inbox could not be written | 503 | `error` |
 
@@ -409,17 +409,24 @@ def _not_allowed() -> ReceiverResponse:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    # ASGI gives lower-cased byte names; header values are latin-1 by the HTTP spec. A header
-    # sent twice keeps its first value: a second signature must not replace the first.
+    # ASGI gives lower-cased byte names; header values are latin-1 by the HTTP spec, so any
+    # bytes decode. A header sent twice is read as its values joined with ", " (RFC 9110
+    # §5.3): a second signature, topic or delivery id then makes the value invalid and the
+    # request is refused, rather than one copy silently winning.
     headers: dict[str, str] = {}
     for name, value in scope.get("headers", ()):
-        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
 
 def _content_length(headers: Mapping[str, str]) -> int | None:
-    value = headers.get("content-length", "").strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    value = headers.get("content-length", "").strip(" \t")
+    if not (value.isascii() and value.isdigit()):
+        return None
+    # More than 19 digits is past any body size (and int() refuses over 4300 digits): the
+    # sender announced more than the limit, whatever the exact number.
+    return int(value) if len(value) <= 19 else 2**63
 
 
 async def _respond(

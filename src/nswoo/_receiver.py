@@ -20,6 +20,7 @@ Status codes (DESIGN behaviour 4):
 | topic other than `order.*`, or a `checkout-draft` order | 200 | `ignored` |
 | missing or wrong signature | 401 | `rejected` |
 | not UTF-8 or JSON; no positive 64-bit order `id`; a header out of bounds | 400 | `rejected` |
+| body not all received within `body_timeout` seconds (ASGI app) | 408 | `rejected` |
 | body over `[webhooks] max_body_bytes` | 413 | `rejected` |
 | the inbox could not be written | 503 | `error` |
 
@@ -32,10 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import attrs
 
 from ._asgi import AsgiApp, Receive, Scope, Send, serve_lifespan
@@ -46,6 +49,7 @@ from .errors import ConfigurationError, StorageError, WebhookError, WebhookTooLa
 from .woocommerce._webhooks import Delivery, Ping, verify_delivery
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT",
     "HEALTH_PATH",
     "WEBHOOK_PATH",
     "AsgiApp",
@@ -63,6 +67,13 @@ WEBHOOK_PATH = "/webhooks/woocommerce"
 
 HEALTH_PATH = "/healthz"
 """Liveness and inbox depth, for load balancers and monitoring."""
+
+DEFAULT_BODY_TIMEOUT = 20.0
+"""Seconds the ASGI app waits for a whole request body before answering 408.
+
+WooCommerce sends a few kilobytes at once with a 60 s timeout of its own (reference §8), so
+20 s is generous for it and short for a sender holding connections open byte by byte.
+"""
 
 
 @attrs.frozen
@@ -172,10 +183,12 @@ class WebhookReceiver:
         secret: the webhook's secret (`WOO_<ENV>_WEBHOOK_SECRET`).
         max_body_bytes: larger bodies are answered 413 (`[webhooks] max_body_bytes`).
         clock: when given, stamps `received_at` on inbox items; otherwise the store does.
+        body_timeout: seconds `asgi_app` gives a request, from its headers, to deliver its
+            whole body; later it is answered 408 and the connection closed.
 
     Raises:
         ConfigurationError: `secret` is empty (every signature would be forgeable), or
-            `max_body_bytes` is not positive.
+            `max_body_bytes` or `body_timeout` is not positive.
     """
 
     def __init__(
@@ -186,6 +199,7 @@ class WebhookReceiver:
         secret: Secret,
         max_body_bytes: int,
         clock: Clock | None = None,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
     ) -> None:
         if not secret:
             raise ConfigurationError(
@@ -194,11 +208,14 @@ class WebhookReceiver:
             )
         if max_body_bytes <= 0:
             raise ConfigurationError("must be positive", key="webhooks.max_body_bytes")
+        if not (math.isfinite(body_timeout) and body_timeout > 0):
+            raise ConfigurationError("must be a positive number of seconds", key="body_timeout")
         self.store = store
         self.store_name = store_name
         self._secret = secret
         self.max_body_bytes = max_body_bytes
         self.clock = clock
+        self.body_timeout = body_timeout
         self._counts = _Counts()
 
     def __repr__(self) -> str:
@@ -256,6 +273,25 @@ class WebhookReceiver:
     def too_large(self, size: int) -> ReceiverResponse:
         """The 413 answer for a body of at least `size` bytes (counted like any refusal)."""
         return self.reject(WebhookTooLarge(size=size, limit=self.max_body_bytes))
+
+    def too_slow(self, received: int) -> ReceiverResponse:
+        """The 408 answer for a body still incomplete after `body_timeout` seconds.
+
+        Counted like any refusal. Nothing was stored: WooCommerce sends its body at once, so
+        a body this slow is a stalled or hostile sender, and holding its connection longer
+        would let a few hundred of them pin the server.
+        """
+        self._counts.rejected[408] = self._counts.rejected.get(408, 0) + 1
+        _log.warning(
+            "webhook refused with 408: %d body bytes arrived in %g s", received, self.body_timeout
+        )
+        return ReceiverResponse(
+            408,
+            {
+                "status": "rejected",
+                "error": f"the request body did not arrive within {self.body_timeout:g} s",
+            },
+        )
 
     async def pending(self) -> int:
         """How many inbox items are not done yet (for `GET /healthz`).
@@ -322,6 +358,8 @@ def asgi_app(receiver: WebhookReceiver) -> AsgiApp:
     - `POST /webhooks/woocommerce`: `receiver.handle`. The body is read in chunks and the
       request is answered 413 as soon as it passes `max_body_bytes` (or at once when
       `Content-Length` says so), without buffering the rest; that connection is then closed.
+      A body not complete within `receiver.body_timeout` seconds of the call is answered
+      408 and its connection closed (a slow sender cannot hold a connection open).
     - `GET /healthz`: 200 `{"status": "ok", "inbox_pending": N, "deliveries": {...}}`, or
       503 when the store cannot be read.
     - other paths: 404; other methods on these paths: 405 with `Allow`.
@@ -373,19 +411,23 @@ class _ReceiverApp:
             await _respond(send, response, extra=[(b"connection", b"close")])
             return
         body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the sender gave up; nothing was stored, nothing to answer
-            body += message.get("body", b"")
-            if len(body) > limit:
-                # Stop reading: the rest is never buffered, and the connection is closed
-                # after the answer because the unread remainder cannot be skipped safely.
-                response = self.receiver.too_large(len(body))
-                await _respond(send, response, extra=[(b"connection", b"close")])
-                return
-            if not message.get("more_body", False):
-                break
+        complete: bool | None = False
+        # The deadline covers reading only: persisting has the store's own timeouts, and a
+        # delivery fully received is never cut off.
+        with anyio.move_on_after(self.receiver.body_timeout):
+            complete = await _read_body(receive, body, limit)
+        if complete is None:
+            return  # the sender gave up; nothing was stored, nothing to answer
+        if len(body) > limit:
+            # Stop reading: the rest is never buffered, and the connection is closed after
+            # the answer because the unread remainder cannot be skipped safely.
+            response = self.receiver.too_large(len(body))
+            await _respond(send, response, extra=[(b"connection", b"close")])
+            return
+        if not complete:
+            response = self.receiver.too_slow(len(body))
+            await _respond(send, response, extra=[(b"connection", b"close")])
+            return
         await _respond(send, await self.receiver.handle(headers, bytes(body)))
 
     async def _health(self) -> ReceiverResponse:
@@ -402,6 +444,20 @@ class _ReceiverApp:
                 "deliveries": self.receiver.stats.to_json(),
             },
         )
+
+
+async def _read_body(receive: Receive, body: bytearray, limit: int) -> bool | None:
+    """Append the request body to `body`: True when complete, False when stopped past
+    `limit`, None when the sender disconnected. Cancelled by the caller's deadline."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return False
+        if not message.get("more_body", False):
+            return True
 
 
 def _not_allowed() -> ReceiverResponse:

@@ -13,6 +13,7 @@ import anyio
 import attrs
 
 from nswoo._order_sync import ImportResult
+from nswoo._serve import DEFAULT_HEADER_TIMEOUT, server_config
 from nswoo._settings import Secret
 from nswoo.woocommerce._records import WooOrder
 from nswoo.woocommerce._webhooks import sign_body
@@ -76,8 +77,11 @@ class FakeOrderSync:
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port; yield its base URL."""
+async def serving(
+    app: Any, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT
+) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn, configured as `webhooks serve` does, on a free loopback
+    port; yield its base URL."""
     import uvicorn
 
     class _Server(uvicorn.Server):
@@ -90,7 +94,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
     sock.listen(16)
     sock.setblocking(False)
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+    server = _Server(server_config(app, header_timeout=header_timeout))
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(server.serve, [sock])

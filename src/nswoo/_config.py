@@ -4,7 +4,9 @@ It says how orders map (store name, custom field, customer, order-level items), 
 locations and owners stock comes from, reconciliation tolerances and where alerts go. Secrets
 stay in environment variables (`_settings.py`). Unknown keys, wrong types and bad values are
 refused in one `SettingsRefused` whose problems name the full key path
-(`orders.customer.strategy`); money is `Decimal`, never float.
+(`orders.customer.strategy`); money is `Decimal`, never float. A refused value is shown only
+as its first characters and length (`shown_value`), and the file's path whole only when it
+ends in `.toml`: whatever is in the wrong place may be a pasted secret.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._settings import SettingsRefused, is_loopback_host, redact_url
+from ._settings import SettingsRefused, is_loopback_host, redact_url, shown_path, shown_value
 
 __all__ = [
     "Config",
@@ -297,10 +299,12 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
     Raises:
         SettingsRefused: the file cannot be read, is not TOML, or its content is refused.
+            Problems about the file itself are keyed by its path, shown whole when it ends
+            in `.toml` and otherwise only in part (the variable may hold a pasted secret).
     """
-    name = os.fspath(path)
+    name = shown_path(os.fspath(path), suffixes=(".toml",))
     try:
-        text = Path(name).read_text(encoding="utf-8")
+        text = Path(os.fspath(path)).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         raise SettingsRefused([(name, f"cannot read the configuration file: {reason}")]) from exc
@@ -378,7 +382,8 @@ class _Table:
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self.string(name, default)
         if value not in choices:
-            self.problem(name, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
+            shown = shown_value(value)
+            self.problem(name, f"must be one of {', '.join(map(repr, choices))}, got {shown}")
             return default
         return value
 
@@ -632,7 +637,7 @@ def _office_hours(t: _Table) -> OfficeHours:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: a folder of the zone database ('America') or an unreadable zone file.
-        t.problem("timezone", f"is not a known IANA time zone: {timezone!r}")
+        t.problem("timezone", f"is not a known IANA time zone: {shown_value(timezone)}")
         timezone = "UTC"
     days_text = t.string("days", "mon-fri")
     days = _parse_days(days_text)
@@ -664,7 +669,7 @@ def _parse_hhmm(t: _Table, name: str, default: str) -> dt.time:
     text = t.string(name, default)
     match = _HHMM.fullmatch(text)
     if match is None:
-        t.problem(name, f"must be a time HH:MM (00:00 to 23:59), got {text!r}")
+        t.problem(name, f"must be a time HH:MM (00:00 to 23:59), got {shown_value(text)}")
         match = _HHMM.fullmatch(default)
         assert match is not None  # noqa: S101 - the defaults above are well-formed
     return dt.time(int(match.group(1)), int(match.group(2)))

@@ -13,6 +13,11 @@ refuses, in one `SettingsRefused` listing every problem at once:
   sandbox must), a base-URL override that leaves the account's own host for anything but
   loopback, and production and sandbox sharing an account or a store URL;
 - incomplete or ambiguous credentials, malformed numbers and URLs.
+
+A refusal never repeats a value whole, not even of a non-secret variable: a secret pasted
+into the wrong variable (a consumer secret into `NS_PROD_CONCURRENCY`) would otherwise be
+printed on the terminal and in CI logs. `shown_value` gives at most its first four
+characters and its length.
 """
 
 from __future__ import annotations
@@ -48,12 +53,41 @@ __all__ = [
     "is_loopback_host",
     "is_sandbox_account",
     "redact_url",
+    "shown_path",
+    "shown_value",
 ]
 
 Environment = Literal["prod", "sandbox"]
 AuthKind = Literal["m2m", "oauth2", "tba"]
 
 _REDACTED = "**********"
+_SHOWN_CHARS = 4
+
+
+def shown_value(value: str) -> str:
+    """How a refused value appears in a message: its first 4 characters and its length.
+
+    The value may be a secret pasted into the wrong variable, so it is never repeated whole;
+    the prefix and the length are enough to recognise what was set. Values of at most 4
+    characters are shown whole.
+
+    Example:
+        >>> shown_value("sk_live_51HxQ2eZvKYlo2C")
+        "'sk_l...' (23 characters)"
+        >>> shown_value("ten")
+        "'ten'"
+    """
+    if len(value) <= _SHOWN_CHARS:
+        return repr(value)
+    return f"{value[:_SHOWN_CHARS] + '...'!r} ({len(value)} characters)"
+
+
+def shown_path(path: str, *, suffixes: tuple[str, ...]) -> str:
+    """A file path for a message: whole when it ends in one of `suffixes` (it is evidently a
+    file name, e.g. `nswoo.toml`), else as `shown_value` (it may be a pasted secret)."""
+    if path.lower().endswith(suffixes) and len(path) <= 4096:
+        return path
+    return shown_value(path)
 
 
 @attrs.frozen(repr=False, eq=True)
@@ -348,6 +382,8 @@ _GLOBAL_NSWOO = re.compile(r"^NSWOO_(ENV|TEST_.*)$")
 # netsuite.md §1c: Oracle lists PS256/384/512 and ES256/384/512; nswoo signs PS256 or ES256.
 _JWT_ALGORITHMS = ("PS256", "ES256")
 _SCOPES = ("restlets", "rest_webservices", "suite_analytics")
+# Names a private key file usually has; another path is shown only in part in messages.
+_KEY_FILE_SUFFIXES = (".pem", ".key", ".p8")
 
 
 class _Problems:
@@ -467,15 +503,15 @@ def _account_id(read: _Reader, env: Environment, problems: _Problems) -> str | N
     if env == "prod" and is_sandbox_account(raw):
         problems.add(
             key,
-            f"{raw} is a sandbox account id (it ends in _SB<n>); production ids do not: "
-            "set it as NS_SANDBOX_ACCOUNT_ID and use --env sandbox",
+            f"is a sandbox account id (it ends in _SB<n>, got {shown_value(raw)}); production "
+            "ids do not: set it as NS_SANDBOX_ACCOUNT_ID and use --env sandbox",
         )
         return None
     if env == "sandbox" and not is_sandbox_account(raw):
         problems.add(
             key,
-            f"{raw} is not a sandbox account id (sandbox ids end in _SB<n>, e.g. "
-            "1234567_SB1): set production ids as NS_PROD_ACCOUNT_ID and use --env prod",
+            f"is not a sandbox account id (sandbox ids end in _SB<n>, e.g. 1234567_SB1; got "
+            f"{shown_value(raw)}): set production ids as NS_PROD_ACCOUNT_ID and use --env prod",
         )
         return None
     return raw.upper().replace("-", "_")
@@ -555,7 +591,7 @@ def _positive_int(read: _Reader, system: str, suffix: str, default: int, p: _Pro
     except ValueError:
         value = 0
     if value <= 0:
-        p.add(read.name(system, suffix), f"must be a positive integer, got {raw!r}")
+        p.add(read.name(system, suffix), f"must be a positive integer, got {shown_value(raw)}")
         return default
     return value
 
@@ -569,7 +605,10 @@ def _positive_float(read: _Reader, system: str, suffix: str, default: float, p: 
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        p.add(read.name(system, suffix), f"must be a positive number of seconds, got {raw!r}")
+        p.add(
+            read.name(system, suffix),
+            f"must be a positive number of seconds, got {shown_value(raw)}",
+        )
         return default
     return value
 
@@ -618,7 +657,7 @@ def _auth(read: _Reader, problems: _Problems) -> NetSuiteAuth | None:
         elif chosen == "tba":
             kind = "tba"
         else:
-            problems.add(key, f"must be m2m, oauth2 or tba, got {raw!r}")
+            problems.add(key, f"must be m2m, oauth2 or tba, got {shown_value(raw)}")
             return None
         missing = _missing(read, kind)
         if missing:
@@ -702,9 +741,11 @@ def _private_key(read: _Reader, problems: _Problems) -> Secret | None:
         try:
             text = Path(path).expanduser().read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            # The path is not secret; the file's content never reaches a message.
+            # The file's content never reaches a message, and the path only whole when it
+            # is evidently a key file's name: the variable may hold a pasted secret.
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-            problems.add(file_key, f"cannot read {path}: {reason}")
+            shown = shown_path(path, suffixes=_KEY_FILE_SUFFIXES)
+            problems.add(file_key, f"cannot read {shown}: {reason}")
             return None
         source = file_key
     else:
@@ -741,7 +782,7 @@ def _algorithm(read: _Reader, problems: _Problems) -> Literal["PS256", "ES256"] 
             "use PS256 (same RSA key) or ES256",
         )
     else:
-        problems.add(key, f"must be PS256 or ES256, got {raw!r}")
+        problems.add(key, f"must be PS256 or ES256, got {shown_value(raw)}")
     return None
 
 

@@ -377,26 +377,24 @@ _BODIES = st.one_of(
 @settings(max_examples=300)
 @given(
     topic=st.sampled_from(["order.updated", "order.deleted", "order.created", "product.updated"]),
-    extra=st.dictionaries(_HEADER_NAMES, _HEADER_VALUES, max_size=5),
+    extra=st.dictionaries(_HEADER_NAMES, _HEADER_VALUES, max_size=3),
     body=_BODIES,
-    sign=st.booleans(),
+    sign=st.sampled_from([True, True, True, False]),  # mostly signed: reach the parsing
 )
 async def test_any_headers_and_body_get_a_2xx_or_4xx(
-    tmp_path_factory: pytest.TempPathFactory,
+    receiver: WebhookReceiver,
+    tmp_path: Path,
+    *,
     topic: str,
     extra: dict[str, str],
     body: bytes,
     sign: bool,
 ) -> None:
     """Signed or not, whatever headers and body arrive, the answer is never a 5xx."""
-    db = tmp_path_factory.mktemp("hostile") / "nswoo.db"
-    async with await SqliteStore.open(db) as store:
-        receiver = WebhookReceiver(
-            store=store, store_name=STORE, secret=SECRET, max_body_bytes=LIMIT
-        )
-        headers = signed(body, topic) if sign else {}
-        headers.update(extra)
-        response = await receiver.handle(headers, body)
-        assert 200 <= response.status < 500, response
-        if response.status == 200 and response.body["status"] == "accepted":
-            assert [row_body for _, row_body in stored_rows(db)] == [body]
+    # One SQLite store for all examples (the fixture is shared by hypothesis' examples).
+    headers = signed(body, topic) if sign else {}
+    headers.update(extra)
+    response = await receiver.handle(headers, body)
+    assert 200 <= response.status < 500, response
+    if response.status == 200 and response.body["status"] == "accepted":
+        assert (response.body["order_id"], body) in stored_rows(tmp_path / "nswoo.db")

@@ -792,3 +792,54 @@ def test_served_reset_drops_the_connection() -> None:
         pytest.raises(httpx.RemoteProtocolError),
     ):
         client.get(f"{SO}/1")
+
+
+# -- currency precision ----------------------------------------------------------------------
+
+
+async def test_amounts_are_stored_at_the_currency_precision(sim: NetSuiteSimulator) -> None:
+    """A 2-decimal account books 3.765 as 3.77 (half up) and sums the rounded amounts."""
+    ids = seeded(sim)
+    body = order_body(ids, shippingCost="0.755")
+    body["item"]["items"] = [
+        {"item": {"id": ids["widget"]}, "quantity": 3, "amount": "3.765"},
+        {"item": {"id": ids["gadget"]}, "quantity": 3, "rate": "1.255"},
+    ]
+    async with client_for(sim) as client:
+        response = await client.post(SO, json=body)
+        order_id = response.headers["location"].rsplit("/", 1)[1]
+        order = (await client.get(f"{SO}/{order_id}", params={"expandSubResources": "true"})).json()
+    assert [line["amount"] for line in order["item"]["items"]] == [3.77, 3.77]
+    assert order["shippingCost"] == 0.76
+    assert order["total"] == 8.30
+
+
+async def test_a_zero_precision_account_books_whole_units() -> None:
+    """A yen account (precision 0) rounds every amount to a whole unit."""
+    sim = NetSuiteSimulator("1234567_SB1", currency_precision=0)
+    ids = seeded(sim)
+    body = order_body(ids, shippingCost=500)
+    body["item"]["items"] = [{"item": {"id": ids["widget"]}, "quantity": 1, "amount": "1200.5"}]
+    async with client_for(sim) as client:
+        response = await client.post(SO, json=body)
+        order_id = response.headers["location"].rsplit("/", 1)[1]
+        order = (await client.get(f"{SO}/{order_id}")).json()
+    assert order["total"] == 1701
+
+
+def test_only_the_precisions_netsuite_supports_are_accepted() -> None:
+    """NetSuite currencies have 0 or 2 decimal places; 3 is refused, naming Oracle's rule."""
+    with pytest.raises(ValueError, match="0 or 2 decimal places"):
+        NetSuiteSimulator("1234567_SB1", currency_precision=3)
+
+
+async def test_a_huge_custom_integer_is_invalid_content_not_an_overflow() -> None:
+    """An integer custom field value beyond 64 bits is refused before anything is stored."""
+    sim = NetSuiteSimulator("1234567_SB1")
+    sim.define_custom_field("salesOrder", "custbody_count", "Count", "integer")
+    ids = seeded(sim)
+    async with client_for(sim) as client:
+        response = await client.post(SO, json=order_body(ids, custbody_count=2**70))
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "custbody_count"
+    assert sim.stats.created["salesOrder"] == 0

@@ -170,6 +170,10 @@ class NetSuiteSimulator:
         expires_in_as_string: send the token response's `expires_in` as `"3600"`.
         negative_line_quantities: store sales order line quantities negated in
             `transactionLine`, as some accounts show them (reference silent).
+        currency_precision: decimal places of the account's currency, 0 or 2 (Oracle,
+            "Currency Decimal Precision": "The only values supported are 0 and 2"). Line
+            amounts and `shippingCost` are stored rounded to it (half up), and `total` is
+            their sum: an amount with more places (a 3-decimal currency) is booked rounded.
         woo_order_field: the custom body field created in the default catalog.
 
     Example:
@@ -192,6 +196,7 @@ class NetSuiteSimulator:
     tba_timestamp_tolerance: float | None = attrs.field(default=300.0, kw_only=True)
     expires_in_as_string: bool = attrs.field(default=False, kw_only=True)
     negative_line_quantities: bool = attrs.field(default=False, kw_only=True)
+    currency_precision: int = attrs.field(default=2, kw_only=True)
     woo_order_field: str = attrs.field(default=_DEFAULT_WOO_FIELD, kw_only=True)
     query_log: list[str] = attrs.field(init=False, factory=list)
     injector: FaultInjector = attrs.field(init=False)
@@ -208,7 +213,9 @@ class NetSuiteSimulator:
             raise ValueError("concurrency_limit must be at least 1")
         self.injector = FaultInjector(plan=self.faults)
         self._store = Store(
-            clock=self.clock, negative_line_quantities=self.negative_line_quantities
+            clock=self.clock,
+            negative_line_quantities=self.negative_line_quantities,
+            currency_precision=self.currency_precision,
         )
         self._auth = Authority(
             account_id=self.account_id,

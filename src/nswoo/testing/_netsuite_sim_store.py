@@ -22,6 +22,7 @@ from nswoo._clock import Clock
 from . import _netsuite_sim_bodies as bodies
 
 __all__ = [
+    "CURRENCY_PRECISIONS",
     "CustomField",
     "FieldType",
     "STATUS_NAMES",
@@ -70,7 +71,21 @@ _RELEASING_STATUSES = frozenset("CH")
 _FULFILLED_STATUSES = frozenset("FG")
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # reference §3: letters, digits, _ and -
 _CUSTOM_ID = re.compile(r"^cust(body|entity)[a-z0-9_]+$")
-_CENT = Decimal("0.01")
+
+CURRENCY_PRECISIONS = frozenset({0, 2})
+"""The decimal places a NetSuite currency can have. Oracle, "Currency Decimal Precision"
+(ns-online-help/section_N1397831.html): "The only values supported are 0 and 2." A
+3-decimal currency (KWD, BHD, OMR, JOD, TND) is therefore booked at 2 places."""
+
+# NetSuite's numeric limits are not in the reference. The simulator refuses what it cannot
+# hold faithfully, with Oracle's INVALID_CONTENT body (reference §4), before anything is
+# created: non-finite numbers, amounts and rates of 10^15 or more (a SQLite REAL, a double,
+# stops holding them exactly to the cent well before that), and quantities of 10^10 or more,
+# which NetSuite itself refuses (community: getlago/lago-api, `NS_QUANTITY_LIMIT =
+# 10_000_000_000`, "NetSuite quantity max magnitude"; unconfirmed by Oracle).
+_MAX_NUMBER = Decimal(10) ** 15
+_MAX_QUANTITY = Decimal(10) ** 10
+_MAX_ID = 2**63 - 1  # SQLite INTEGER, the simulator's internal ids
 
 
 def canonical_record_type(name: str) -> str | None:
@@ -215,10 +230,6 @@ def _authorize_read_only(action: int, *_args: object) -> int:
     return sqlite3.SQLITE_OK if action in _READ_ONLY_ACTIONS else sqlite3.SQLITE_DENY
 
 
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -242,6 +253,7 @@ class Store:
     clock: Clock
     negative_line_quantities: bool = False
     strict_external_ids: bool = True
+    currency_precision: int = 2
     db: sqlite3.Connection = attrs.field(init=False)
     records: dict[str, dict[int, dict[str, Any]]] = attrs.field(init=False)
     custom_fields: dict[str, dict[str, CustomField]] = attrs.field(init=False)
@@ -250,6 +262,11 @@ class Store:
     _next_id: dict[str, int] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        if self.currency_precision not in CURRENCY_PRECISIONS:
+            raise ValueError(
+                "a NetSuite currency has 0 or 2 decimal places (Oracle: Currency Decimal"
+                f" Precision), not {self.currency_precision}"
+            )
         # check_same_thread=False: a served simulator runs its event loop in another thread;
         # every access still happens on one loop at a time.
         self.db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -261,6 +278,16 @@ class Store:
         self.created = {"salesOrder": 0, "customer": 0}
         # Distinct id ranges per table, so a client mixing up ids hits an error, not a record.
         self._next_id = {"location": 1, "item": 100, "customer": 200, "transaction": 1000}
+
+    def money(self, value: Decimal) -> Decimal:
+        """`value` as NetSuite stores an amount: rounded to the currency's precision.
+
+        Oracle's SuiteScript `N/format` notes (ns-online-help/section_4388844232.html):
+        "CURRENCY field type rounds the number based on the user's currency precision
+        setting". The rounding mode is not documented; half up (the commercial convention)
+        is the simulator's choice.
+        """
+        return value.quantize(Decimal(1).scaleb(-self.currency_precision), rounding=ROUND_HALF_UP)
 
     def _new_id(self, table: str) -> int:
         value = self._next_id[table]
@@ -573,7 +600,9 @@ class Store:
                     raise RecordError(bodies.invalid_field_value(text, key, key))
                 clean[key] = text
             elif std.type == "number" and value is not None:
-                clean[key] = _decimal(value, key, key)
+                number = _decimal(value, key, key)
+                # shippingCost is a currency field: stored at the currency's precision.
+                clean[key] = self.money(number) if key == "shippingCost" else number
             else:
                 clean[key] = value
         return clean
@@ -583,7 +612,9 @@ class Store:
             return None
         ok = {
             "text": isinstance(value, str | int) and not isinstance(value, bool),
-            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "integer": isinstance(value, int)
+            and not isinstance(value, bool)
+            and abs(value) <= _MAX_ID,
             "decimal": isinstance(value, int | float | str) and not isinstance(value, bool),
             "checkbox": isinstance(value, bool),
             "date": isinstance(value, str),
@@ -604,7 +635,9 @@ class Store:
         text = str(raw)
         if std.target is None:
             return {"id": text}
-        if not text.isdigit() or not self._exists(std.target, int(text)):
+        # An id beyond SQLite's INTEGER cannot exist: refused like any unknown id.
+        known = text.isdigit() and int(text) <= _MAX_ID and self._exists(std.target, int(text))
+        if not known:
             raise RecordError(bodies.invalid_field_value(text, key, path))
         if std.target == "item":
             inactive = self.db.execute(
@@ -630,10 +663,16 @@ class Store:
                     if ignore_unknown:
                         continue
                     raise RecordError(bodies.nonexistent_field(key, f"{prefix}.{key}"))
+                path = f"{prefix}.{key}"
                 if std.kind == "ref":
-                    clean[key] = self._reference(key, std, field_value, f"{prefix}.{key}")
+                    clean[key] = self._reference(key, std, field_value, path)
+                elif key == "quantity" and field_value is not None:
+                    clean[key] = _decimal(field_value, key, path, limit=_MAX_QUANTITY)
+                elif key == "amount" and field_value is not None:
+                    # A currency field: NetSuite stores it at the currency's precision.
+                    clean[key] = self.money(_decimal(field_value, key, path))
                 elif std.type == "number" and field_value is not None:
-                    clean[key] = _decimal(field_value, key, f"{prefix}.{key}")
+                    clean[key] = _decimal(field_value, key, path)
                 else:
                     clean[key] = field_value
             if "item" not in clean:
@@ -718,16 +757,19 @@ class Store:
         return order_id
 
     def _line_amount(self, line: Mapping[str, Any]) -> Decimal:
+        # An amount sent is stored at the currency's precision; without one, NetSuite
+        # computes rate x quantity and rounds it the same way.
         if line.get("amount") is not None:
-            return _money(Decimal(line["amount"]))
+            return self.money(Decimal(line["amount"]))
         quantity = Decimal(line.get("quantity") or 1)
         rate = Decimal(line.get("rate") or 0)
-        return _money(quantity * rate)
+        return self.money(quantity * rate)
 
     def sales_order_total(self, values: Mapping[str, Any]) -> Decimal:
-        """Σ line amounts + shippingCost (tax travels as lines when the caller adds them)."""
+        """Σ line amounts + shippingCost, each at the currency's precision (tax travels as
+        lines when the caller adds them; the simulator computes no tax)."""
         total = sum((self._line_amount(line) for line in values.get("item", [])), Decimal(0))
-        return _money(total + Decimal(values.get("shippingCost") or 0))
+        return self.money(total + self.money(Decimal(values.get("shippingCost") or 0)))
 
     def _line_location(self, line: Mapping[str, Any], order: Mapping[str, Any]) -> int | None:
         for source in (line.get("location"), order.get("location")):
@@ -912,9 +954,11 @@ class Store:
             lines_url = f"{url}/item"
             # reference §3: sublists come back as links unless expandSubResources=true.
             if expand:
-                lines = [_jsonable(line) for line in values.get("item", [])]
-                for line in lines:
-                    line["amount"] = _number(self._line_amount(line))
+                # Amounts from the stored (exact) lines, not from their JSON floats.
+                stored = values.get("item", [])
+                lines = [_jsonable(line) for line in stored]
+                for line, exact in zip(lines, stored, strict=True):
+                    line["amount"] = _number(self._line_amount(exact))
                 out["item"] = {
                     "links": [{"rel": "self", "href": lines_url}],
                     "items": lines,
@@ -933,13 +977,18 @@ def _no_lines() -> bodies.ErrorBody:
     )
 
 
-def _decimal(value: object, field: str, path: str) -> Decimal:
+def _decimal(value: object, field: str, path: str, *, limit: Decimal = _MAX_NUMBER) -> Decimal:
+    """A number field's value, or Oracle's INVALID_CONTENT for `path` (see `_MAX_NUMBER`)."""
     if isinstance(value, bool):
         raise RecordError(bodies.invalid_field_value(value, field, path))
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         raise RecordError(bodies.invalid_field_value(value, field, path)) from None
+    # Checked on the exponent first: `abs()` of 1E+999999999 is cheap, a float() is not.
+    if not number.is_finite() or (number and number.adjusted() >= 30) or abs(number) >= limit:
+        raise RecordError(bodies.invalid_field_value(value, field, path))
+    return number
 
 
 def _jsonable(value: Any) -> Any:

@@ -328,3 +328,72 @@ def test_any_text_loads_accepts_can_be_written_back() -> None:
 
     value = loads(b'{"note": "caf\\u00e9 \\ud800", "total": 29.35}')
     assert loads(dumps(value)) == value
+
+
+# -- bounds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "places", "accepted"),
+    [
+        ("999999999999999.99999999", 8, True),
+        ("-999999999999999", 8, True),
+        ("1000000000000000", 8, False),
+        ("-1E+15", 8, False),
+        ("0E+999999999", 8, False),
+        ("0.12345678", 8, True),
+        ("0.123456789", 8, False),
+        ("0.123456789", 30, True),
+        ("0." + "1" * 30, 30, True),
+        ("0." + "1" * 31, 30, False),
+        ("NaN", 8, False),
+        ("-Infinity", 30, False),
+    ],
+)
+def test_amount_bounds(text: str, places: int, accepted: bool) -> None:
+    """Amounts: finite, below 10^15 in magnitude, at most `places` decimal places."""
+    from nswoo.woocommerce._records import amount_problem
+
+    assert (amount_problem(Decimal(text), places=places) is None) is accepted
+
+
+def test_integer_and_quantity_bounds() -> None:
+    """Integers are signed 64-bit; quantities stay below 10^10 (NetSuite's range)."""
+    from nswoo.woocommerce._records import integer_problem, quantity_problem
+
+    assert integer_problem(2**63 - 1) is None
+    assert integer_problem(-(2**63)) is None
+    assert integer_problem(2**63) is not None
+    assert integer_problem(Decimal("1E+999999999")) is not None
+    assert integer_problem(Decimal("2.5")) is not None
+    assert quantity_problem(9_999_999_999) is None
+    assert quantity_problem(-9_999_999_999) is None
+    assert quantity_problem(10**10) is not None
+
+
+def test_product_prices_may_carry_unrounded_digits_but_not_huge_ones() -> None:
+    """Product prices are unrounded numbers: many places read; 10^15 is refused by field."""
+    payload = product_payload()
+    payload["regular_price"] = "19.9999999999"
+    assert structure_product(payload).regular_price == Decimal("19.9999999999")
+    payload["sale_price"] = "1e15"
+    with pytest.raises(ResponseInvalid, match=r"out of range.* @ \$\.sale_price"):
+        structure_product(payload)
+
+
+def test_an_order_id_beyond_64_bits_is_refused_by_field() -> None:
+    """An id SQLite cannot store is refused naming `$.id`, with the value cut short."""
+    payload = order_payload()
+    payload["id"] = 10**400
+    with pytest.raises(ResponseInvalid) as caught:
+        structure_order(payload)
+    assert "@ $.id" in str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+def test_loads_keeps_a_very_long_integer_exact() -> None:
+    """An integer literal past Python's digit limit is read as an exact Decimal."""
+    value = loads(b'{"n": 1' + b"0" * 5000 + b"}")["n"]
+    assert value == Decimal(10) ** 5000
+    assert loads(b'{"n": 12}')["n"] == 12
+    assert isinstance(loads(b'{"n": 12}')["n"], int)

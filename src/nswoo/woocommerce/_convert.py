@@ -12,6 +12,10 @@ WooCommerce-specific rules live here and nowhere else:
   UTC, read as aware UTC datetimes and written back in the same form.
 - Scalars are strict: a string is not an int, `"parent"` is not a bool. A payload that does
   not fit is refused with every problem listed, rather than silently coerced.
+- Numbers are bounded (`_records` module docstring): money amounts, unrounded numbers, line
+  quantities and integers each have a range, and a value outside it is refused with the
+  field's JSON path ("... is out of range ... @ $.total"), so one hostile order is one
+  readable rejection, never an overflow further down.
 - Keys the models do not name are ignored (WooCommerce adds fields across versions).
 
 The converter is a private, fully configured instance (never cattrs' global one); nothing
@@ -29,20 +33,28 @@ from typing import Any, Final, TypeVar
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
 
 from ..errors import ApiContext, ResponseInvalid
 from ._records import (
+    MAX_MONEY_PLACES,
+    MAX_NUMBER_PLACES,
     ManageStock,
     WooAddress,
+    WooItemTax,
     WooLineItem,
     WooMeta,
     WooOrder,
     WooProduct,
     WooVariation,
+    amount_problem,
+    integer_problem,
+    quantity_problem,
 )
 
 __all__ = [
     "ModelMismatch",
+    "OutOfRange",
     "dumps",
     "loads",
     "make_converter",
@@ -57,6 +69,19 @@ __all__ = [
 T = TypeVar("T")
 
 _MAX_PROBLEMS_IN_MESSAGE = 5
+
+# Integer literals longer than this are kept as exact Decimals by `loads`: Python refuses to
+# convert more than 4300 digits to an int, which would make a whole page of orders
+# unreadable for one hostile number; as a Decimal it is refused by the bounds, in its field.
+_LONG_INT_DIGITS = 100
+
+# `dumps` writes a Decimal in plain notation unless its exponent is beyond this: plain
+# notation of `1E+999999999` would be a billion characters.
+_PLAIN_EXPONENT = 40
+
+
+class OutOfRange(ValueError):
+    """A number outside nswoo's bounds; its message says which bound (kept in the problem)."""
 
 
 class ModelMismatch(Exception):
@@ -83,14 +108,24 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _LONG_INT_DIGITS else Decimal(text)
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON with exact numbers: floats become `Decimal`; NaN/Infinity are refused.
+
+    An integer literal of more than 100 digits is kept as an exact `Decimal` (no model
+    accepts it, and the converter then refuses it in its own field rather than the whole
+    document failing to parse).
 
     Raises:
         ValueError: the text is not JSON (`json.JSONDecodeError` is a `ValueError`), or
             bytes are not UTF-8 (`UnicodeDecodeError` is a `ValueError`).
     """
-    return json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+    return json.loads(
+        data, parse_float=Decimal, parse_int=_parse_int, parse_constant=_refuse_constant
+    )
 
 
 def dumps(value: Any) -> bytes:
@@ -108,7 +143,12 @@ def _encode(value: Any) -> Iterator[str]:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("a non-finite Decimal cannot be written as JSON")
-        yield format(value, "f")
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # noqa: S101 - finite, checked above
+        # Plain notation keeps the exact text ("6.00"); an extreme exponent is written in
+        # exponent notation, which JSON allows, rather than as a billion digits.
+        plain = -_PLAIN_EXPONENT <= exponent <= _PLAIN_EXPONENT
+        yield format(value, "f") if plain else str(value)
     elif isinstance(value, Mapping):
         yield "{"
         for index, (key, item) in enumerate(value.items()):
@@ -147,15 +187,35 @@ def _structure_bool(value: Any, _: Any) -> bool:
     return value
 
 
-def _structure_int(value: Any, _: Any) -> int:
+def _exact_int(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("expected an integer, got a boolean")
     if isinstance(value, int):
+        problem = integer_problem(value)
+        if problem is not None:
+            raise OutOfRange(problem)
         return value
-    # An integral JSON number written with a fraction ("2.0") arrives as a Decimal.
+    # An integral JSON number written with a fraction ("2.0"), or a very long integer
+    # literal (see `loads`), arrives as a Decimal. The range is checked before `int()`:
+    # `int(Decimal("1E+999999999"))` would build a billion-digit number.
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        problem = integer_problem(value)
+        if problem is not None:
+            raise OutOfRange(problem)
         return int(value)
     raise TypeError(f"expected an integer, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    return _exact_int(value)
+
+
+def _structure_quantity(value: Any, _: Any) -> int:
+    quantity = _exact_int(value)
+    problem = quantity_problem(quantity)
+    if problem is not None:
+        raise OutOfRange(problem)
+    return quantity
 
 
 def _structure_optional_int(value: Any, _: Any) -> int | None:
@@ -189,15 +249,28 @@ def _to_decimal(value: Any) -> Decimal:
     return result
 
 
+def _bounded(value: Decimal, places: int) -> Decimal:
+    problem = amount_problem(value, places=places)
+    if problem is not None:
+        raise OutOfRange(problem)
+    return value
+
+
 def _structure_decimal(value: Any, _: Any) -> Decimal:
-    return _to_decimal(value)
+    # The default for every Decimal field: a money amount in the store's decimals.
+    return _bounded(_to_decimal(value), places=MAX_MONEY_PLACES)
 
 
-def _structure_optional_decimal(value: Any, _: Any) -> Decimal | None:
+def _structure_number(value: Any, _: Any) -> Decimal:
+    # An unrounded number (line `price`, per-rate taxes): more decimal places are normal.
+    return _bounded(_to_decimal(value), places=MAX_NUMBER_PLACES)
+
+
+def _structure_optional_number(value: Any, _: Any) -> Decimal | None:
     # WooCommerce sends "" for an absent price ("sale_price": "", reference §6 example).
     if value is None or value == "":
         return None
-    return _to_decimal(value)
+    return _structure_number(value, Decimal)
 
 
 def _unstructure_decimal(value: Decimal) -> str:
@@ -300,7 +373,7 @@ def make_converter() -> cattrs.Converter:
         (int | None, _structure_optional_int),
         (str | None, _structure_optional_str),
         (Decimal, _structure_decimal),
-        (Decimal | None, _structure_optional_decimal),
+        (Decimal | None, _structure_optional_number),
         (datetime, _structure_datetime),
         (datetime | None, _structure_optional_datetime),
         (ManageStock, _structure_manage_stock),
@@ -315,6 +388,29 @@ def make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(WooMeta, _unstructure_meta)
     converter.register_unstructure_hook(WooAddress, _unstructure_address)
 
+    # Per-rate taxes are unrounded numbers (see `_records`). Registered before the line
+    # item, whose structuring function looks up the hook for its `taxes` when it is built.
+    converter.register_structure_hook(
+        WooItemTax,
+        make_dict_structure_fn(
+            WooItemTax,
+            converter,
+            _cattrs_detailed_validation=True,
+            total=override(struct_hook=_structure_number),
+            subtotal=override(struct_hook=_structure_optional_number),
+        ),
+    )
+    # A line's quantity has NetSuite's range; its `price` is an unrounded JSON number.
+    converter.register_structure_hook(
+        WooLineItem,
+        make_dict_structure_fn(
+            WooLineItem,
+            converter,
+            _cattrs_detailed_validation=True,
+            quantity=override(struct_hook=_structure_quantity),
+            price=override(struct_hook=_structure_number),
+        ),
+    )
     # Line-item `price` is a JSON number on the wire, not a string (reference §5): keep the
     # Decimal, which `dumps` writes back as the same number.
     converter.register_unstructure_hook(
@@ -329,6 +425,9 @@ def make_converter() -> cattrs.Converter:
                 converter,
                 _cattrs_detailed_validation=True,
                 sku=override(struct_hook=_product_sku),
+                price=override(struct_hook=_structure_optional_number),
+                regular_price=override(struct_hook=_structure_optional_number),
+                sale_price=override(struct_hook=_structure_optional_number),
             ),
         )
         converter.register_unstructure_hook(
@@ -359,7 +458,16 @@ def structure_as(cls: type[T], data: Any, *, what: str) -> T:
     try:
         return _CONVERTER.structure(data, cls)
     except cattrs.BaseValidationError as exc:
-        raise ModelMismatch(what, tuple(cattrs.transform_error(exc))) from exc
+        problems = cattrs.transform_error(exc, format_exception=_format_problem)
+        raise ModelMismatch(what, tuple(problems)) from exc
+
+
+def _format_problem(exc: BaseException, type_: type | None) -> str:
+    # cattrs' own wording for the usual mismatches; a bound keeps its message, which says
+    # which bound the value broke ("... is out of range: amounts must be below 10^15").
+    if isinstance(exc, OutOfRange):
+        return str(exc)
+    return format_exception(exc, type_)
 
 
 def _json_type(value: Any) -> str:

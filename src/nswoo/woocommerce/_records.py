@@ -5,17 +5,45 @@ by hand-rolled dict access. Money is `Decimal` holding the exact text WooCommerc
 (`"29.35"` → `Decimal("29.35")`, `"0.9"` stays `Decimal("0.9")`), so nothing is lost on the
 way in or back out. Fields WooCommerce adds in newer versions are ignored when structuring;
 `meta_data` is kept. Sources: `reference/woocommerce.md` §5 (orders) and §6 (stock fields).
+
+**Bounds.** What nswoo accepts from WooCommerce is bounded, so that no single record can
+overflow a decimal context, a SQLite column or a NetSuite field further down; the converter
+refuses a value outside them, naming the field (`amount_problem`, `integer_problem`,
+`quantity_problem`):
+
+- money amounts (order totals, line totals and subtotals, tax, shipping, fees, coupons,
+  refunds): finite, below 10^15 in magnitude, at most 8 decimal places. WooCommerce writes
+  them with the store's price decimals (§5): 0 to 3 for real currencies, up to 8 for
+  crypto-priced stores. 10^15 is far above any order and keeps every sum exact.
+- unrounded numbers (line `price`, per-rate `taxes[]`, product prices): finite, below 10^15,
+  at most 30 decimal places. `price` is a JSON number computed as total / quantity (§5);
+  per-rate taxes and product prices are stored unrounded.
+- line quantities: integers below 10^10 in magnitude, NetSuite's range. The reference is
+  silent; `getlago/lago-api` (`NS_QUANTITY_LIMIT = 10_000_000_000` in
+  `app/services/integrations/aggregator/invoices/payloads/netsuite.rb`, "NetSuite quantity
+  max magnitude") works around NetSuite refusing larger ones (community, unconfirmed).
+- ids and every other integer: signed 64-bit (-2^63 to 2^63 - 1), what SQLite's INTEGER
+  (nswoo's store) and NetSuite's internal ids hold.
+
+With these bounds an amount has at most 15 + 30 digits, so the order mapper's 60-digit
+arithmetic never rounds or overflows.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_AMOUNT",
+    "MAX_MONEY_PLACES",
+    "MAX_NUMBER_PLACES",
+    "MAX_QUANTITY",
     "ManageStock",
     "WooAddress",
     "WooCouponLine",
@@ -29,7 +57,81 @@ __all__ = [
     "WooShippingLine",
     "WooTaxLine",
     "WooVariation",
+    "amount_problem",
+    "integer_problem",
+    "quantity_problem",
 ]
+
+MAX_AMOUNT: Final = Decimal(10) ** 15
+"""Every decimal from WooCommerce must be below this in magnitude (exclusive)."""
+
+MAX_MONEY_PLACES: Final = 8
+"""Decimal places a money amount (formatted with the store's decimals) may have."""
+
+MAX_NUMBER_PLACES: Final = 30
+"""Decimal places an unrounded number (line `price`, `taxes[]`, product prices) may have."""
+
+MAX_QUANTITY: Final = 10**10
+"""Line quantities must be below this in magnitude (exclusive): NetSuite's range."""
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+_SHOWN_CHARS = 32
+
+
+def _shown(value: object) -> str:
+    """A value for a message: its own text, cut short (a hostile value can be megabytes)."""
+    text = str(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def amount_problem(value: Decimal, *, places: int = MAX_MONEY_PLACES) -> str | None:
+    """Why `value` is not an amount nswoo accepts, or None when it is (see the bounds above).
+
+    Only the sign, exponent and digit count are read, so `1E+999999999` costs nothing.
+
+    Example:
+        >>> amount_problem(Decimal("29.35")) is None
+        True
+        >>> amount_problem(Decimal("1e999999999"))
+        '1E+999999999 is out of range: amounts must be below 10^15 in magnitude'
+    """
+    if not value.is_finite():
+        return f"{_shown(value)} is not a finite amount"
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite, checked above
+    # A zero may carry any exponent ("0E+999999999"): bound the exponent as well as the value.
+    if exponent >= 15 or (value and value.adjusted() >= 15):
+        return f"{_shown(value)} is out of range: amounts must be below 10^15 in magnitude"
+    if -exponent > places:
+        return f"{_shown(value)} has {-exponent} decimal places; at most {places} are accepted"
+    return None
+
+
+def integer_problem(value: int | Decimal) -> str | None:
+    """Why `value` is not an integer nswoo can store (signed 64-bit), or None.
+
+    A `Decimal` must be integral; its range is read from its exponent, so
+    `Decimal("1E+999999999")` is refused without being expanded.
+    """
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value != value.to_integral_value():
+            return f"{_shown(value)} is not an integer"
+        if value and value.adjusted() >= 19:
+            return f"{_shown(value)} is out of range: integers must fit in 64 bits (below 2^63)"
+        value = int(value)
+    if INT64_MIN <= value <= INT64_MAX:
+        return None
+    return f"{_shown(value)} is out of range: integers must fit in 64 bits (below 2^63)"
+
+
+def quantity_problem(value: int) -> str | None:
+    """Why `value` is not a line quantity nswoo can send NetSuite, or None."""
+    if -MAX_QUANTITY < value < MAX_QUANTITY:
+        return None
+    return f"{_shown(value)} is out of range: quantities must be below 10^10 in magnitude"
+
 
 ManageStock = bool | Literal["parent"]
 """A variation's `manage_stock`: its own flag, or `"parent"` when the parent manages its

@@ -17,7 +17,18 @@ Recovery (DESIGN behaviour 4):
 - a crash between create and link leaves a lease that expires; the next worker finds the
   sales order in NetSuite before it would create one;
 - anything that cannot be imported now goes to the dead-letter store with its reason;
-  `replay()` tries again. Nothing is dropped.
+  `replay()` tries again. Nothing is dropped;
+- one order's unexpected failure (a bug, an exception nobody foresaw) is that order's dead
+  letter, never the end of a `sync` or `replay` run.
+
+What NetSuite booked is read back (one GET) whenever nswoo links a sales order it did not
+reach through its own stored link (it created it, or found it in NetSuite), and when
+replaying a linked order whose dead letter is still open. A total that differs from
+WooCommerce's beyond the order's rounding tolerance (`booked_total_discrepancy`: NetSuite
+rounds every amount to 0 or 2 decimal places, so a 3-decimal currency's order cannot be
+booked exactly) leaves the sales order linked, never creates a second one, and is reported
+as `total_differs` and dead-lettered with both amounts until a person corrects it and
+`replay()` finds it matching.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import os
 import socket
 from collections.abc import AsyncIterable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 import anyio
@@ -39,7 +51,9 @@ from ._orders import (
     CreateSalesOrder,
     DeadLetterOrder,
     IgnoreOrder,
+    booked_total_discrepancy,
     customer_draft,
+    next_cursor,
     order_key,
     plan_import,
     screen_order,
@@ -62,18 +76,32 @@ from .netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
 from .netsuite._suiteql import SqlValue, ident, suiteql_query, text
 from .woocommerce._client import WooClient
 from .woocommerce._convert import dumps, loads, structure_order, unstructure_order
-from .woocommerce._records import WooOrder
+from .woocommerce._records import MAX_NUMBER_PLACES, WooOrder, amount_problem, integer_problem
 
 __all__ = ["ImportResult", "Outcome", "OrderSync", "SyncReport"]
 
 _log = logging.getLogger("nswoo.orders")
 
 Outcome = Literal[
-    "imported", "already_imported", "ignored", "dead_lettered", "deferred", "kept_dead_letter"
+    "imported",
+    "already_imported",
+    "total_differs",
+    "ignored",
+    "dead_lettered",
+    "deferred",
+    "kept_dead_letter",
 ]
+
+_DEAD_LETTERED: frozenset[Outcome] = frozenset({"dead_lettered", "total_differs"})
+"""Outcomes that leave the order in the dead-letter store (counted as dead-lettered)."""
+
+_LINKED: frozenset[Outcome] = frozenset({"imported", "already_imported", "total_differs"})
+"""Outcomes that end with a sales order linked to the order."""
 
 _CUSTOMER_TO_RESOLVE = 1
 """The stand-in entity a draft carries until its by-e-mail customer is resolved."""
+
+_KEPT = "dead-lettered before this run; orders replay retries it"
 
 _SKU_CHUNK = 500
 """SKUs per item lookup query: far below the `IN` list limit, short enough to read in logs."""
@@ -86,12 +114,15 @@ class ImportResult:
     Attributes:
         order_id: the WooCommerce order id.
         outcome: `imported` (a sales order was created now), `already_imported` (one existed
-            and is linked), `ignored` (not an order nswoo imports: status, draft),
-            `dead_lettered` (kept with `reason` for replay), `deferred` (another worker
-            holds the order right now; it will finish it), or `kept_dead_letter` (polling
-            found an order dead-lettered before this run: `replay()` retries those).
+            and is linked), `total_differs` (a sales order exists and is linked, but NetSuite
+            booked a total WooCommerce did not charge, or it could not be read back to
+            check: kept as a dead letter with both amounts in `reason`), `ignored` (not an
+            order nswoo imports: status, draft), `dead_lettered` (kept with `reason` for
+            replay), `deferred` (another worker holds the order right now; it will finish
+            it), or `kept_dead_letter` (polling found an order dead-lettered before this
+            run: `replay()` retries those).
         sales_order_id: the NetSuite internal id, when linked.
-        reason: why it was ignored or dead-lettered.
+        reason: why it was ignored, dead-lettered or flagged.
     """
 
     order_id: int
@@ -112,21 +143,32 @@ class SyncReport:
 
     @property
     def dead_letters(self) -> tuple[ImportResult, ...]:
-        """The orders this run dead-lettered."""
-        return tuple(r for r in self.results if r.outcome == "dead_lettered")
+        """The orders this run dead-lettered, `total_differs` ones included (they are in the
+        dead-letter store too, with their sales order linked)."""
+        return tuple(r for r in self.results if r.outcome in _DEAD_LETTERED)
 
     def to_json(self) -> dict[str, object]:
-        """The `orders sync|replay --json` object of the CLI contract."""
+        """The `orders sync|replay --json` object of the CLI contract.
+
+        `dead_lettered` counts every order this run left in the dead-letter store;
+        `total_differs` says how many of them have a sales order whose booked total differs
+        from WooCommerce's (their `dead_letters` entries carry `sales_order_id`).
+        """
+        letters: list[dict[str, object]] = []
+        for r in self.dead_letters:
+            entry: dict[str, object] = {"order_id": r.order_id, "reason": r.reason}
+            if r.sales_order_id is not None:
+                entry["sales_order_id"] = r.sales_order_id
+            letters.append(entry)
         return {
             "imported": self.count("imported"),
             "already_imported": self.count("already_imported"),
             "ignored": self.count("ignored"),
-            "dead_lettered": self.count("dead_lettered"),
+            "dead_lettered": len(self.dead_letters),
+            "total_differs": self.count("total_differs"),
             "deferred": self.count("deferred"),
             "kept_dead_letters": self.count("kept_dead_letter"),
-            "dead_letters": [
-                {"order_id": r.order_id, "reason": r.reason} for r in self.dead_letters
-            ],
+            "dead_letters": letters,
         }
 
 
@@ -158,6 +200,8 @@ class OrderSync:
             limiter's business; this bounds memory and lease count).
         overlap: how far before the stored cursor `sync` starts, so orders modified while the
             last run was paging are seen again (re-seeing is free: imports are idempotent).
+        clock_skew: how far this host's clock and WooCommerce's may disagree: `sync` never
+            moves its cursor past its own start time less this (see `next_cursor`).
         item_cache_seconds: how long a SKU → item id match found in NetSuite is reused
             (matches only; a SKU not found is asked again every time, so an item added
             later is seen at once). 0 turns the cache off.
@@ -176,6 +220,7 @@ class OrderSync:
         max_wait: float = 30.0,
         concurrency: int = 8,
         overlap: timedelta = timedelta(minutes=10),
+        clock_skew: timedelta = timedelta(minutes=5),
         item_cache_seconds: float = 300.0,
     ) -> None:
         self.netsuite = netsuite
@@ -188,6 +233,7 @@ class OrderSync:
         self.max_wait = max_wait
         self.concurrency = concurrency
         self.overlap = overlap
+        self.clock_skew = clock_skew
         self.item_cache_seconds = item_cache_seconds
         self._items: dict[str, tuple[int, float]] = {}
 
@@ -208,6 +254,13 @@ class OrderSync:
                 answering `deferred` (default: the `max_wait` given at construction; 0: do
                 not wait, as the inbox worker does, which comes back to the delivery later).
 
+        Returns:
+            What happened (`ImportResult`). A sales order nswoo links without having reached
+            it through its own stored link is read back, and a total NetSuite booked beyond
+            the order's tolerance gives `total_differs`: linked, and dead-lettered with both
+            amounts. An order already linked is checked again only while it has a dead
+            letter (a replay), which is resolved once the totals agree.
+
         Raises:
             AuthenticationError: credentials refused (a run-wide problem, not the order's).
             StorageError: the store failed.
@@ -223,8 +276,7 @@ class OrderSync:
             max_wait=self.max_wait if max_wait is None else max_wait,
         )
         if isinstance(claim, AlreadyLinked):
-            await self.store.dead_letters.resolve(store_name, order.id)
-            return ImportResult(order.id, "already_imported", claim.link.sales_order_id)
+            return await self._already_linked(order, claim.link.sales_order_id)
         if isinstance(claim, Busy):
             return ImportResult(order.id, "deferred", reason=f"held by {claim.owner}")
         assert isinstance(claim, Claimed)  # noqa: S101 - Claim is a closed union
@@ -239,12 +291,15 @@ class OrderSync:
             with anyio.CancelScope(shield=True):
                 await self.store.order_links.release(store_name, order.id, owner=self.owner)
             raise
-        if result.outcome in ("imported", "already_imported"):
-            assert result.sales_order_id is not None  # noqa: S101 - set on both paths
+        if result.outcome in _LINKED:
+            assert result.sales_order_id is not None  # noqa: S101 - set on every linked path
             await self.store.order_links.link(
                 store_name, order.id, sales_order_id=result.sales_order_id, owner=self.owner
             )
-            await self.store.dead_letters.resolve(store_name, order.id)
+            if result.outcome == "total_differs":
+                await self._keep(order, result.reason or "")
+            else:
+                await self.store.dead_letters.resolve(store_name, order.id)
         else:
             await self.store.order_links.release(store_name, order.id, owner=self.owner)
             if result.outcome == "ignored":
@@ -278,25 +333,98 @@ class OrderSync:
         # apply
         match plan:
             case AlreadyImported(sales_order_id):
-                return ImportResult(order.id, "already_imported", sales_order_id)
+                # Found in NetSuite, not through the stored link: a run that crashed before
+                # checking it, a sales order made by hand or by an older setup. Check it.
+                return await self._checked(order, sales_order_id, "already_imported")
             case CreateSalesOrder(draft):
                 if not single:
                     draft = attrs.evolve(draft, entity=await self._customer_for(order))
                 sales_order_id, created = await self._create_sales_order(draft)
-                return ImportResult(
-                    order.id, "imported" if created else "already_imported", sales_order_id
-                )
+                outcome: Outcome = "imported" if created else "already_imported"
+                return await self._checked(order, sales_order_id, outcome)
             case IgnoreOrder(rejection):
                 return ImportResult(order.id, "ignored", reason=rejection.reason)
             case DeadLetterOrder(rejection):
                 return await self._dead_letter(order, rejection.reason)
 
     async def _dead_letter(self, order: WooOrder, reason: str) -> ImportResult:
-        await self.store.dead_letters.add(
-            self.config.store, order.id, reason=reason, payload=dumps(unstructure_order(order))
-        )
+        await self._keep(order, reason)
         _log.warning("order %s dead-lettered: %s", order.id, reason)
         return ImportResult(order.id, "dead_lettered", reason=reason)
+
+    async def _keep(self, order: WooOrder, reason: str) -> None:
+        """Add (or update) the order's dead letter, with the order as its payload."""
+        try:
+            payload: bytes | None = dumps(unstructure_order(order))
+        except (TypeError, ValueError) as exc:
+            # An order that cannot be written back as JSON is still kept, with its reason;
+            # replay reads it from WooCommerce again.
+            _log.warning("order %s: its payload cannot be stored (%s)", order.id, exc)
+            payload = None
+        await self.store.dead_letters.add(
+            self.config.store, order.id, reason=reason, payload=payload
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # What NetSuite booked
+
+    async def _already_linked(self, order: WooOrder, sales_order_id: str) -> ImportResult:
+        """The fast path for an order linked before: no NetSuite request, unless it still
+        has a dead letter (a `total_differs` being replayed, or one left by a delivery
+        that failed while another path imported the order): then the booked total is
+        checked again, and the letter resolved only when it agrees."""
+        store_name = self.config.store
+        if await self.store.dead_letters.get(store_name, order.id) is None:
+            return ImportResult(order.id, "already_imported", sales_order_id)
+        result = await self._checked(order, sales_order_id, "already_imported")
+        if result.outcome == "total_differs":
+            await self._keep(order, result.reason or "")
+            _log.warning("order %s: %s", order.id, result.reason)
+        else:
+            await self.store.dead_letters.resolve(store_name, order.id)
+        return result
+
+    async def _checked(
+        self, order: WooOrder, sales_order_id: str, outcome: Outcome
+    ) -> ImportResult:
+        """`outcome` when what NetSuite booked matches WooCommerce, else `total_differs`."""
+        reason = await self._booked_total_problem(order, sales_order_id)
+        if reason is None:
+            return ImportResult(order.id, outcome, sales_order_id)
+        return ImportResult(order.id, "total_differs", sales_order_id, reason=reason)
+
+    async def _booked_total_problem(self, order: WooOrder, sales_order_id: str) -> str | None:
+        """Why the sales order's booked total cannot be trusted, or None when it matches.
+
+        One GET of the sales order. A failure to read it is reported too (the sales order
+        exists and stays linked; `replay()` checks again), never raised: only credentials
+        refused end the run.
+        """
+        unchecked = (
+            f"order {order.id}: sales order {sales_order_id} is linked, but its total could "
+            "not be checked against WooCommerce's"
+        )
+        try:
+            body = await self.netsuite.get("salesOrder", sales_order_id)
+        except AuthenticationError:
+            raise
+        except ApiError as exc:
+            return f"{unchecked} ({exc}); orders replay checks it again"
+        total = _booked_amount(body.get("total"))
+        # NetSuite's own tax (when it computes tax) is in its `total`; `tax2Total` is the
+        # second tax of Canadian accounts. Absent fields count as no tax.
+        taxes = [_booked_amount(body.get(name, 0)) for name in ("taxTotal", "tax2Total")]
+        if total is None or None in taxes:
+            return f"{unchecked}: NetSuite's total or tax is not a number it could have booked"
+        tax = sum((t for t in taxes if t is not None), Decimal(0))
+        discrepancy = booked_total_discrepancy(
+            order,
+            config=self.config,
+            sales_order_id=sales_order_id,
+            booked_total=total,
+            booked_tax=tax,
+        )
+        return None if discrepancy is None else discrepancy.reason
 
     # -----------------------------------------------------------------------------------------
     # NetSuite look-ups and writes
@@ -435,14 +563,30 @@ class OrderSync:
     async def import_orders(
         self, orders: AsyncIterable[WooOrder] | Iterable[WooOrder]
     ) -> SyncReport:
-        """Import orders concurrently (at most `concurrency` at once); stop on auth errors."""
+        """Import orders concurrently (at most `concurrency` at once).
+
+        Only run-wide failures stop the run: credentials refused (`AuthenticationError`) or
+        the store failing (`StorageError`), raised as themselves. Anything else one order's
+        import raises (a bug, an exception nobody foresaw) is that order's problem: it is
+        dead-lettered with the error as its reason, and the other orders go on.
+
+        Raises:
+            AuthenticationError: credentials refused.
+            StorageError: the store failed.
+        """
         results: list[ImportResult] = []
         fatal: list[AuthenticationError | StorageError] = []
         slots = anyio.Semaphore(self.concurrency)
 
         async def one(order: WooOrder) -> None:
             try:
-                results.append(await self.import_order(order))
+                try:
+                    result = await self.import_order(order)
+                except (AuthenticationError, StorageError):
+                    raise
+                except Exception as exc:  # one order's failure must not end the run
+                    result = await self._unexpected(order, exc)
+                results.append(result)
             except (AuthenticationError, StorageError) as exc:
                 # Run-wide: stop the other imports and raise this error itself, not an
                 # ExceptionGroup, so callers (and the CLI's exit codes) see what it is.
@@ -464,22 +608,37 @@ class OrderSync:
             raise fatal[0]
         return SyncReport(tuple(sorted(results, key=lambda r: r.order_id)))
 
+    async def _unexpected(self, order: WooOrder, exc: Exception) -> ImportResult:
+        """Keep an order whose import failed in a way nothing handled, with the error."""
+        reason = (
+            f"order {order.id}: import failed unexpectedly ({type(exc).__name__}: {exc}); "
+            "kept for orders replay"
+        )
+        _log.error("order %s: unexpected %s, dead-lettered", order.id, type(exc).__name__)
+        # The traceback is for whoever fixes the bug; the report and the letter say what.
+        _log.debug("order %s: unexpected failure", order.id, exc_info=exc)
+        return await self._dead_letter(order, reason)
+
     async def sync(self, *, since: datetime | None = None) -> SyncReport:
         """Poll WooCommerce for orders modified since the cursor and import each.
 
         The cursor (the newest `date_modified_gmt` handled) advances only when the whole run
         finished, and only past orders that were handled (imported, linked, ignored or
-        dead-lettered): a crash mid-run repeats work, never skips it. Orders are paged with
-        `orderby=id` (stable under concurrent edits) from `since` (default: the stored
-        cursor minus `overlap`; everything when there is no cursor).
+        dead-lettered): a crash mid-run repeats work, never skips it. It never passes this
+        poll's own start time less `clock_skew`, so an order dated in the future cannot
+        make later polls skip the orders modified before that date (`next_cursor`). Orders
+        are paged with `orderby=id` (stable under concurrent edits) from `since` (default:
+        the stored cursor minus `overlap`; everything when there is no cursor).
         """
         if self.woocommerce is None:
             raise ValueError("sync needs a WooCommerce client")
-        if since is None:
-            stored = await self.store.cursors.get(self.cursor_name)
-            if stored is not None:
-                since = datetime.fromisoformat(stored) - self.overlap
-        newest: datetime | None = None
+        started = datetime.fromtimestamp(self.clock.time(), tz=UTC)
+        previous_text = await self.store.cursors.get(self.cursor_name)
+        previous = None if previous_text is None else datetime.fromisoformat(previous_text)
+        if since is None and previous is not None:
+            # A cursor stored past this poll's start (by an older version) is read as the
+            # ceiling, so this very poll already sees what it skipped.
+            since = min(previous, started - self.clock_skew) - self.overlap
         seen: list[WooOrder] = []
         # DESIGN: polling does not retry old dead letters (`replay` does), so a poison order
         # costs one lookup per replay, not one per poll.
@@ -491,8 +650,18 @@ class OrderSync:
         async def unreadable(item: Any, exc: ResponseInvalid) -> None:
             # Keep it, with what WooCommerce sent, rather than stop every later poll on it.
             order_id = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(order_id, int) or isinstance(order_id, bool):
-                _log.error("WooCommerce listed an order without an integer id: %s", exc)
+            if (
+                not isinstance(order_id, int)
+                or isinstance(order_id, bool)
+                or integer_problem(order_id) is not None
+            ):
+                # Nothing can key it (the store holds 64-bit ids): say so, and go on.
+                _log.error("WooCommerce listed an order without a usable id: %s", exc)
+                return
+            if order_id in old_letters:
+                # Already kept by an earlier run; like any old dead letter, `replay` retries
+                # it, and polling does not count it again.
+                kept.append(ImportResult(order_id, "kept_dead_letter", reason=_KEPT))
                 return
             reason = f"WooCommerce sent an order nswoo cannot read: {exc}"
             await self.store.dead_letters.add(
@@ -507,32 +676,22 @@ class OrderSync:
             ):
                 seen.append(order)
                 if order.id in old_letters:
-                    kept.append(
-                        ImportResult(
-                            order.id,
-                            "kept_dead_letter",
-                            reason="dead-lettered before this run; orders replay retries it",
-                        )
-                    )
+                    kept.append(ImportResult(order.id, "kept_dead_letter", reason=_KEPT))
                     continue
                 yield order
 
         imported = await self.import_orders(orders())
         report = SyncReport(tuple(sorted((*imported.results, *kept), key=lambda r: r.order_id)))
         deferred = {r.order_id for r in report.results if r.outcome == "deferred"}
-        for order in seen:
-            if order.id in deferred:
-                continue
-            if newest is None or order.date_modified_gmt > newest:
-                newest = order.date_modified_gmt
-        if deferred:
-            # Another worker holds some of these: do not move past them.
-            oldest_deferred = min(o.date_modified_gmt for o in seen if o.id in deferred)
-            newest = min(newest, oldest_deferred) if newest else None
-        if newest is not None:
-            previous = await self.store.cursors.get(self.cursor_name)
-            if previous is None or datetime.fromisoformat(previous) < newest:
-                await self.store.cursors.set(self.cursor_name, newest.astimezone(UTC).isoformat())
+        cursor = next_cursor(
+            previous=previous,
+            handled=[o.date_modified_gmt for o in seen if o.id not in deferred],
+            held=[o.date_modified_gmt for o in seen if o.id in deferred],
+            poll_started=started,
+            skew=self.clock_skew,
+        )
+        if cursor is not None:
+            await self.store.cursors.set(self.cursor_name, cursor.astimezone(UTC).isoformat())
         return report
 
     async def replay(self) -> SyncReport:
@@ -571,6 +730,14 @@ class OrderSync:
                 orders.append(order)
         report = await self.import_orders(orders)
         return SyncReport(tuple(sorted((*report.results, *unreadable), key=lambda r: r.order_id)))
+
+
+def _booked_amount(value: object) -> Decimal | None:
+    """An amount NetSuite sent as a JSON number (int or exact Decimal), within nswoo's bounds."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    amount = Decimal(value)
+    return amount if amount_problem(amount, places=MAX_NUMBER_PLACES) is None else None
 
 
 def _text_list(values: Iterable[str]) -> SqlValue:

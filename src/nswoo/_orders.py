@@ -11,6 +11,10 @@ IgnoreOrder(rejection)            not an order nswoo imports (status, checkout d
 DeadLetterOrder(rejection)        cannot be imported as it stands: dead-letter with the reason
 ```
 
+Two more pure decisions serve the shell around the plan: `booked_total_discrepancy` (does the
+total NetSuite booked for a linked sales order match WooCommerce's?) and `next_cursor` (how
+far a poll may move its modified-date cursor).
+
 Identity is derived from the source record, never drawn at random: the key is
 `(store, WooCommerce order id)`, the sales order's `externalId` is `woo-<store>-<order id>` and
 its custom body field holds the order id as a string (DESIGN behaviour 4). Mapping the same
@@ -26,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from decimal import Context, Decimal
 from typing import Final, Literal
 
@@ -39,7 +44,13 @@ from .netsuite._records import (
     SalesOrderDraft,
     SalesOrderLine,
 )
-from .woocommerce._records import WooAddress, WooLineItem, WooOrder
+from .woocommerce._records import (
+    WooAddress,
+    WooLineItem,
+    WooOrder,
+    amount_problem,
+    quantity_problem,
+)
 
 __all__ = [
     "AlreadyImported",
@@ -51,9 +62,12 @@ __all__ = [
     "Rejection",
     "RejectionKind",
     "TOLERANCE_PER_LINE_ITEM",
+    "TotalDiscrepancy",
+    "booked_total_discrepancy",
     "customer_draft",
     "customer_external_id",
     "map_order",
+    "next_cursor",
     "order_key",
     "order_quantities",
     "plan_import",
@@ -82,6 +96,10 @@ TOLERANCE_PER_LINE_ITEM: Final = Decimal("0.01")
 _EXACT: Final = Context(prec=60)
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
+
+# NetSuite sends amounts as JSON numbers; any it sends within 10^15 and 30 places compares
+# exactly in `_EXACT`.
+_BOOKED_PLACES: Final = 30
 
 RejectionKind = Literal[
     "status_not_imported",
@@ -490,8 +508,10 @@ def map_order(
             the `single` strategy, the looked-up or created customer for `by-email`.
 
     Returns:
-        The draft, or a `Rejection` (checked in this order: checkout draft, status, order id
-        and line quantities, unknown SKUs, unmapped fees, total). Order data never makes this raise.
+        The draft, or a `Rejection` (checked in this order: checkout draft, status, order id,
+        amounts and quantities out of range (see `nswoo.woocommerce._records`), line
+        quantities below 1, unknown SKUs, unmapped fees, total). Order data never makes
+        this raise.
 
     Raises:
         ValueError: `customer_id` or an item id in `items` is not a positive integer, or
@@ -508,6 +528,15 @@ def map_order(
             kind="invalid_order",
             order_id=order.id,
             reason=f"order id {order.id} is not a WooCommerce order id (a positive integer)",
+        )
+    out_of_range = _out_of_range(order)
+    if out_of_range:
+        # The converter refuses these at the boundary; an order built another way must get
+        # the same answer here rather than overflow the arithmetic below.
+        return Rejection(
+            kind="invalid_order",
+            order_id=order.id,
+            reason=f"order {order.id} has numbers out of range: " + "; ".join(out_of_range),
         )
     key = order_key(config.store, order.id)
     resolved = _resolve_lines(order, config, items)
@@ -589,6 +618,33 @@ def map_order(
     )
 
 
+def _out_of_range(order: WooOrder) -> list[str]:
+    """A problem per amount or quantity the mapping reads that is outside the bounds of
+    `nswoo.woocommerce._records` (what the converter enforces), named by its field."""
+    amounts: list[tuple[str, Decimal]] = [
+        ("total", order.total),
+        ("total_tax", order.total_tax),
+        ("shipping_total", order.shipping_total),
+        ("discount_total", order.discount_total),
+    ]
+    problems: list[str] = []
+    for index, line in enumerate(order.line_items):
+        amounts += [(f"line_items[{index}].total", line.total)]
+        amounts += [(f"line_items[{index}].subtotal", line.subtotal)]
+        if (problem := quantity_problem(line.quantity)) is not None:
+            problems.append(f"line_items[{index}].quantity: {problem}")
+    amounts += [(f"fee_lines[{i}].total", fee.total) for i, fee in enumerate(order.fee_lines)]
+    amounts += [
+        (f"shipping_lines[{i}].total", ship.total) for i, ship in enumerate(order.shipping_lines)
+    ]
+    problems += [
+        f"{name}: {problem}"
+        for name, value in amounts
+        if (problem := amount_problem(value)) is not None
+    ]
+    return problems
+
+
 def _check_ids(customer_id: int, items: Mapping[str, int]) -> None:
     def positive(value: object) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
@@ -597,6 +653,165 @@ def _check_ids(customer_id: int, items: Mapping[str, int]) -> None:
         raise ValueError("customer_id must be a positive NetSuite internal id")
     if not all(positive(value) for value in items.values()):
         raise ValueError("items must map SKUs to positive NetSuite internal ids")
+
+
+# ---------------------------------------------------------------------------------------------
+# What NetSuite booked
+
+
+@attrs.frozen
+class TotalDiscrepancy:
+    """NetSuite booked a linked sales order at a total that WooCommerce did not charge.
+
+    Both amounts are on the basis of the order's total check (`map_order`): with
+    `tax_item` set, totals including tax; without it (NetSuite computes tax), totals
+    excluding tax on both sides.
+
+    Attributes:
+        order_id: the WooCommerce order id.
+        sales_order_id: the NetSuite sales order, which exists and stays linked.
+        expected: what WooCommerce charged (excluding tax when NetSuite computes it).
+        booked: what NetSuite stored (its `total`, less the tax it computed when it did).
+        tolerance: `total_tolerance(order)`, the rounding the check allows.
+        tax_excluded: True when both amounts exclude tax.
+    """
+
+    order_id: int
+    sales_order_id: str
+    expected: Decimal
+    booked: Decimal
+    tolerance: Decimal
+    tax_excluded: bool = False
+
+    @property
+    def difference(self) -> Decimal:
+        """`booked - expected` (positive: NetSuite booked more than the customer paid)."""
+        return _EXACT.subtract(self.booked, self.expected)
+
+    @property
+    def reason(self) -> str:
+        """One sentence with both amounts, for the dead letter and the report."""
+        basis = " excluding tax" if self.tax_excluded else ""
+        return (
+            f"order {self.order_id}: sales order {self.sales_order_id} was booked in NetSuite "
+            f"at {self.booked}{basis} but the WooCommerce total{basis} is {self.expected}; "
+            f"the difference {self.difference} is beyond the tolerance of {self.tolerance}. "
+            "The sales order stays linked (a second one is never created): correct it in "
+            "NetSuite, then orders replay checks it again"
+        )
+
+
+def booked_total_discrepancy(
+    order: WooOrder,
+    *,
+    config: OrdersConfig,
+    sales_order_id: str,
+    booked_total: Decimal,
+    booked_tax: Decimal = _ZERO,
+) -> TotalDiscrepancy | None:
+    """Compare the total NetSuite stored for the order's sales order with WooCommerce's.
+
+    The mapping sends WooCommerce's amounts exactly, and `map_order` has checked that they
+    add up to the order total; NetSuite may still store something else: it rounds every
+    amount to its currency's precision (0 or 2 decimal places, so a 3-decimal currency
+    loses its last digit on each line), and its own defaults (handling costs, body
+    discounts) can add to the total. The difference is allowed the same tolerance as the
+    total check, `total_tolerance(order)`.
+
+    Args:
+        order: the WooCommerce order.
+        config: the `[orders]` settings (`tax_item` decides whether tax is compared).
+        sales_order_id: the linked sales order's internal id.
+        booked_total: the sales order's `total` as NetSuite returned it.
+        booked_tax: the tax NetSuite computed into that total (its `taxTotal`, plus
+            `tax2Total` where there is one); ignored when `tax_item` is set, because tax is
+            then one of nswoo's own lines.
+
+    Returns:
+        None when NetSuite's total is within tolerance, else the discrepancy with both
+        amounts.
+
+    Raises:
+        ValueError: `booked_total` or `booked_tax` is not finite or beyond 10^15 (the shell
+            checks what NetSuite sent first).
+    """
+    for value in (booked_total, booked_tax):
+        problem = amount_problem(value, places=_BOOKED_PLACES)
+        if problem is not None:
+            raise ValueError(f"not a NetSuite amount nswoo can compare: {problem}")
+    tax_mapped = config.tax_item is not None
+    expected = order.total if tax_mapped else _EXACT.subtract(order.total, order.total_tax)
+    booked = booked_total if tax_mapped else _EXACT.subtract(booked_total, booked_tax)
+    tolerance = total_tolerance(order)
+    if _EXACT.abs(_EXACT.subtract(booked, expected)) <= tolerance:
+        return None
+    return TotalDiscrepancy(
+        order_id=order.id,
+        sales_order_id=sales_order_id,
+        expected=expected,
+        booked=booked,
+        tolerance=tolerance,
+        tax_excluded=not tax_mapped,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The polling cursor
+
+
+def next_cursor(
+    *,
+    previous: datetime | None,
+    handled: Iterable[datetime],
+    held: Iterable[datetime] = (),
+    poll_started: datetime,
+    skew: timedelta,
+) -> datetime | None:
+    """Where a poll's modified-date cursor goes after a run; None to leave it as it is.
+
+    The rule, in order:
+
+    1. it moves to the newest modification date among the orders the run handled;
+    2. never past the oldest order another worker still holds (`held`): the next poll,
+       which starts at the cursor less its overlap, must see that order again;
+    3. never backwards;
+    4. never past `poll_started - skew`. A modification date in the future (a store whose
+       clock is wrong, a damaged or hostile order) would otherwise carry the cursor past
+       every order modified before that date, and later polls would never see them. `skew`
+       is the margin for the two systems' clocks disagreeing. A stored cursor already past
+       this ceiling is brought back to it.
+
+    Args:
+        previous: the stored cursor, or None.
+        handled: `date_modified_gmt` of every order the run finished (imported, linked,
+            ignored or dead-lettered).
+        held: `date_modified_gmt` of the orders left to another worker (`deferred`).
+        poll_started: when the poll began, on this host's clock (aware).
+        skew: how far this host's and WooCommerce's clocks may disagree.
+
+    Returns:
+        The cursor to store, or None when it stays where it is.
+
+    Example:
+        >>> from datetime import UTC
+        >>> start = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+        >>> future = datetime(2027, 1, 1, tzinfo=UTC)
+        >>> next_cursor(previous=None, handled=[future], poll_started=start,
+        ...             skew=timedelta(minutes=5)).isoformat()
+        '2026-11-27T11:55:00+00:00'
+    """
+    candidate = max(handled, default=None)
+    oldest_held = min(held, default=None)
+    if oldest_held is not None:
+        candidate = oldest_held if candidate is None else min(candidate, oldest_held)
+    if candidate is None:
+        new = previous
+    else:
+        new = candidate if previous is None else max(previous, candidate)
+    if new is None:
+        return None
+    new = min(new, poll_started - skew)
+    return None if new == previous else new
 
 
 def customer_draft(order: WooOrder, *, config: OrdersConfig) -> CustomerDraft | Rejection:

@@ -639,3 +639,88 @@ def test_order_core_imports_only_pure_modules() -> None:
             assert node.module is not None
             imported.add(node.module)
     assert imported <= _ALLOWED_IMPORTS, imported - _ALLOWED_IMPORTS
+
+
+# -- what NetSuite booked -------------------------------------------------------------------
+
+
+def dinar_order() -> WooOrder:
+    """3 x 1.255 + tax 0.226 + shipping 0.750 = 4.741, one line item (tolerance 0.001)."""
+    return order(
+        dp=3,
+        currency="KWD",
+        line_items=[("A", 3, "1.255")],
+        shipping_total="0.750",
+        tax_rate="0.06",
+        tax_shipping=False,
+    )
+
+
+def test_a_booked_total_within_tolerance_is_no_discrepancy() -> None:
+    """NetSuite's total equal to WooCommerce's, or one money unit per line off, passes."""
+    from nswoo._orders import booked_total_discrepancy
+
+    config = OrdersConfig(store="main", tax_item=90)
+    woo = dinar_order()
+    for booked in ("4.741", "4.74", "4.742"):
+        assert (
+            booked_total_discrepancy(
+                woo, config=config, sales_order_id="1", booked_total=Decimal(booked)
+            )
+            is None
+        )
+
+
+def test_a_booked_total_beyond_tolerance_names_both_amounts() -> None:
+    """4.75 booked for 4.741 charged is a discrepancy of 0.009, both amounts in the reason."""
+    from nswoo._orders import booked_total_discrepancy
+
+    config = OrdersConfig(store="main", tax_item=90)
+    found = booked_total_discrepancy(
+        dinar_order(), config=config, sales_order_id="1001", booked_total=Decimal("4.75")
+    )
+    assert found is not None
+    assert (found.expected, found.booked, found.difference) == (
+        Decimal("4.741"),
+        Decimal("4.75"),
+        Decimal("0.009"),
+    )
+    assert found.tolerance == Decimal("0.001")
+    assert "4.75" in found.reason
+    assert "4.741" in found.reason
+    assert "sales order 1001" in found.reason
+
+
+def test_without_a_tax_item_netsuite_tax_is_left_out_on_both_sides() -> None:
+    """NetSuite computes tax: its tax is taken off its total, WooCommerce's off its own."""
+    from nswoo._orders import booked_total_discrepancy
+
+    config = OrdersConfig(store="main")  # tax_item 0: NetSuite computes tax
+    woo = dinar_order()  # 4.741 - 0.226 = 4.515 excluding tax
+    ok = booked_total_discrepancy(
+        woo,
+        config=config,
+        sales_order_id="1",
+        booked_total=Decimal("4.80"),
+        booked_tax=Decimal("0.285"),
+    )
+    assert ok is None
+    off = booked_total_discrepancy(
+        woo, config=config, sales_order_id="1", booked_total=Decimal("4.80")
+    )
+    assert off is not None
+    assert off.tax_excluded
+    assert "excluding tax" in off.reason
+
+
+def test_a_booked_total_nswoo_cannot_compare_is_a_value_error() -> None:
+    """A non-finite or huge NetSuite amount is refused before any arithmetic."""
+    from nswoo._orders import booked_total_discrepancy
+
+    with pytest.raises(ValueError, match="not a NetSuite amount"):
+        booked_total_discrepancy(
+            dinar_order(),
+            config=CONFIG,
+            sales_order_id="1",
+            booked_total=Decimal("1e999999999"),
+        )

@@ -11,7 +11,7 @@ from nswoo._config import CustomerStrategy
 from nswoo._limits import UnlimitedLimiter
 from nswoo._order_sync import OrderSync
 from nswoo._storage import MemoryStore
-from nswoo.errors import OutcomeUnknown
+from nswoo.errors import OutcomeUnknown, ServiceUnavailable
 from nswoo.testing._faults import FaultPlan, SlowCommit
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._client import WooClient
@@ -301,3 +301,46 @@ async def test_a_damaged_order_in_the_listing_is_dead_lettered_not_fatal() -> No
     (letter,) = await store.dead_letters.list("sim")
     assert letter.order_id == damaged["id"]
     assert "cannot read" in letter.reason
+
+
+async def test_a_failed_read_back_keeps_the_link_and_replay_checks_again() -> None:
+    """When the created sales order cannot be read back, it stays linked, is flagged as
+    unchecked with the error, and replay checks it and clears the flag."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("POSTER", 2)]))
+    sync = await make_sync(world, store)
+    fails = {"left": 1}
+    real_get = sync.netsuite.get
+
+    async def get_once_unavailable(record_type, record_id, **kwargs):  # type: ignore[no-untyped-def]
+        if record_type == "salesOrder" and fails["left"]:
+            fails["left"] = 0
+            raise ServiceUnavailable("HTTP 503", system="netsuite", status=503)
+        return await real_get(record_type, record_id, **kwargs)
+
+    sync.netsuite.get = get_once_unavailable  # type: ignore[method-assign]
+    result = await sync.import_order(order)
+    assert result.outcome == "total_differs"
+    assert "could not be checked" in (result.reason or "")
+    link = await store.order_links.get("sim", order.id)
+    assert link is not None
+    assert link.sales_order_id == result.sales_order_id
+    assert [letter.order_id for letter in await store.dead_letters.list("sim")] == [order.id]
+
+    replayed = await sync.replay()
+    assert [r.outcome for r in replayed.results] == ["already_imported"]
+    assert await store.dead_letters.list("sim") == []
+    assert len(sales_orders(world)[str(order.id)]) == 1
+
+
+async def test_a_linked_order_costs_no_netsuite_request_when_polled_again() -> None:
+    """The read-back is for links nswoo makes; a linked order seen again asks NetSuite nothing."""
+    world = build_world()
+    store = MemoryStore()
+    order = structure_order(world.woocommerce.place_order([("MUG-BLUE", 1)]))
+    sync = await make_sync(world, store)
+    assert (await sync.import_order(order)).outcome == "imported"
+    before = len(world.netsuite.stats.requests)
+    assert (await sync.import_order(order)).outcome == "already_imported"
+    assert len(world.netsuite.stats.requests) == before

@@ -6,9 +6,15 @@ docstring. Implement one without importing a base class. nswoo ships three imple
 (the embedded default), and PostgreSQL later. All of them keep the same observable contract,
 which `tests/storage` checks against each.
 
-Key for orders: `(store, order_id)`, the WooCommerce store name from `[orders] store` and the
-WooCommerce order id. Lease expiries are epoch seconds on the injected `Clock.time()` scale;
-record timestamps are aware UTC datetimes.
+Everything is keyed by the WooCommerce store name from `[orders] store`: several WooCommerce
+stores of one environment may share a store, and none sees another's orders, deliveries,
+dead letters, stock pushes or reports. Key for orders: `(store, order_id)`, the store name
+and the WooCommerce order id. Lease expiries are epoch seconds on the injected `Clock.time()`
+scale; record timestamps are aware UTC datetimes.
+
+A store belongs to one environment and NetSuite account (DESIGN behaviour 3): `Store.bind()`
+records them the first time and refuses any other afterwards (`StoreBindingError`), so a
+sandbox run can never mark production's orders as imported.
 """
 
 from __future__ import annotations
@@ -43,8 +49,12 @@ __all__ = [
     "Reports",
     "StockPushes",
     "Store",
+    "StoreBinding",
+    "StoreBindingError",
     "claim_or_wait",
+    "decide_binding",
     "open_store",
+    "stored_binding",
 ]
 
 # WooCommerce never retries a delivery by itself (reference woocommerce.md §8), but it fires
@@ -137,6 +147,9 @@ class InboxItem:
         received_at: when the receiver accepted it (aware UTC).
         attempts: how many times it has been taken, this time included. A delivery that
             keeps crashing workers shows a growing count; dead-letter it past a limit.
+        superseded: when it was taken, a later delivery of the same store and order (a
+            higher `item_id`) was already done. Each delivery is the order's state when it
+            was sent, so applying this one would go back to an older state.
     """
 
     item_id: int
@@ -147,6 +160,7 @@ class InboxItem:
     body: bytes
     received_at: datetime
     attempts: int
+    superseded: bool = False
 
 
 @attrs.frozen
@@ -194,17 +208,78 @@ class PushedStock:
 
 @attrs.frozen
 class Report:
-    """One day's reconciliation report, kept for trend charts.
+    """One day's reconciliation report of one WooCommerce store, kept for trend charts.
 
     Attributes:
+        store: the WooCommerce store name.
         report_date: the day the report covers.
         payload_json: the report as JSON text (what `nswoo reconcile --json` prints).
         created_at: when it was stored (aware UTC).
     """
 
+    store: str
     report_date: date
     payload_json: str
     created_at: datetime
+
+
+def _environment(value: str) -> str:
+    name = value.strip().lower()
+    if not name:
+        raise ValueError("a store binding needs an environment")
+    return name
+
+
+def _account(value: str) -> str:
+    # The canonical form settings use (upper case, underscores: `1234567_SB1`), so `1234567-sb1`
+    # and `1234567_SB1`, one account written two ways, are one binding.
+    account = value.strip().upper().replace("-", "_")
+    if not account:
+        raise ValueError("a store binding needs a NetSuite account id")
+    return account
+
+
+@attrs.frozen
+class StoreBinding:
+    """The environment and NetSuite account a store belongs to (DESIGN behaviour 3).
+
+    Attributes:
+        environment: `prod` or `sandbox` (stored lower case).
+        account_id: the NetSuite account id (stored canonical: `1234567_SB1`).
+    """
+
+    environment: str = attrs.field(converter=_environment)
+    account_id: str = attrs.field(converter=_account)
+
+    def __str__(self) -> str:
+        return f"{self.environment} (NetSuite account {self.account_id})"
+
+
+class StoreBindingError(StorageError):
+    """The store belongs to another environment or NetSuite account and refuses this one.
+
+    Startup is refused (exit 2): a store shared by sandbox and production would make orders
+    imported in one count as imported in the other.
+
+    Attributes:
+        location: the store (its file, or `memory://`).
+        bound: what the store was first opened for.
+        wanted: what it was opened for now.
+    """
+
+    def __init__(
+        self, *, location: str, bound: StoreBinding, wanted: StoreBinding, backend: str
+    ) -> None:
+        self.location = location
+        self.bound = bound
+        self.wanted = wanted
+        setting = f"NSWOO_{wanted.environment.upper()}_STORE"
+        super().__init__(
+            f"{location} belongs to {bound} and refuses to be used for {wanted}: environments "
+            "and NetSuite accounts never share a store (orders imported in one would count as "
+            f"imported in the other); point {setting} at a store of its own",
+            backend=backend,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +304,8 @@ class OrderLinks(Protocol):
       way; whoever holds the key next gets `AlreadyLinked`.
     - `release()` gives up the caller's lease without a link (the order was skipped or
       dead-lettered); it returns False when the caller did not hold a live lease.
+    - `lease()` tells who holds a live lease and until when, so a caller that found the
+      order busy can come back when the lease ends instead of waiting for it.
     """
 
     async def claim(self, store: str, order_id: int, *, owner: str, lease_seconds: float) -> Claim:
@@ -253,6 +330,13 @@ class OrderLinks(Protocol):
         """The link for `(store, order_id)`, or None."""
         ...
 
+    async def lease(self, store: str, order_id: int) -> Lease | None:
+        """The live lease on `(store, order_id)`, or None (free, lapsed, or linked).
+
+        `taken_over_from` is always None here: it describes a claim, not the lease itself.
+        """
+        ...
+
     async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
         """Sales order ids by WooCommerce order id, for those of `order_ids` that are linked."""
         ...
@@ -264,9 +348,11 @@ class Inbox(Protocol):
     Contract: `put()` stores a delivery and returns True, or returns False when the same
     `(store, delivery_id)` was already put (a duplicate, dropped). Seen ids are kept for the
     store's retention period after the item is done, across restarts for durable backends.
-    `take()` atomically leases up to `limit` pending items, oldest first; an item whose lease
-    expired without `done()` is taken again, so a crashed worker loses nothing. `done()` marks
-    items finished: they are never taken again.
+    `take()` atomically leases up to `limit` pending items of one WooCommerce store, oldest
+    first, and never an item of another store (whose worker imports it with that store's
+    mapping); an item whose lease expired without `done()` is taken again, so a crashed
+    worker loses nothing. `done()` marks items finished: they are never taken again.
+    `release()` gives items back, at once or from a given time, without spending an attempt.
     """
 
     async def put(
@@ -282,25 +368,33 @@ class Inbox(Protocol):
         """Persist a delivery; False when it is a duplicate. `received_at` defaults to now."""
         ...
 
-    async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
-        """Lease up to `limit` pending items to `owner` for `lease_seconds`, oldest first."""
+    async def take(
+        self, store: str, *, owner: str, limit: int, lease_seconds: float
+    ) -> list[InboxItem]:
+        """Lease up to `limit` pending items of `store` to `owner` for `lease_seconds`.
+
+        Oldest first; each comes with `attempts` counting this take and `superseded` telling
+        whether a later delivery of its order was already done.
+        """
         ...
 
     async def done(self, item_ids: Iterable[int]) -> None:
         """Mark items finished (unknown or already finished ids are ignored)."""
         ...
 
-    async def release(self, item_ids: Iterable[int]) -> None:
-        """Give leased items back at once, not counting the take as an attempt.
+    async def release(self, item_ids: Iterable[int], *, not_before: float | None = None) -> None:
+        """Give leased items back, not counting the take as an attempt.
 
         For work that stopped for a reason that is not the items' (credentials refused, the
-        store failing): they are taken again by the next `take()`, with the attempts they
-        had before. Done or unknown ids are ignored.
+        store failing, the order leased by another worker): they are taken again by a later
+        `take()`, with the attempts they had before; not before `not_before` (epoch seconds,
+        `Clock.time()` scale) when given, else at once. Done, unleased or unknown ids are
+        ignored.
         """
         ...
 
-    async def pending_count(self) -> int:
-        """How many items are not done yet (leased or not)."""
+    async def pending_count(self, store: str | None = None) -> int:
+        """How many items of `store` (None: of every store) are not done yet, leased or not."""
         ...
 
 
@@ -341,7 +435,9 @@ class DeadLetters(Protocol):
 class Cursors(Protocol):
     """Named positions of polling syncs (the orders sync's `modified_after`, ...).
 
-    Contract: `set()` replaces the value; `get()` returns the last value set, or None.
+    Contract: `set()` replaces the value; `get()` returns the last value set, or None. A
+    cursor of one WooCommerce store carries the store name in its name
+    (`orders:<store>:modified_after`), so stores sharing the store never share a cursor.
     """
 
     async def get(self, name: str) -> str | None:
@@ -372,15 +468,16 @@ class StockPushes(Protocol):
 class Reports(Protocol):
     """Reconciliation history, for the trend chart in the daily report.
 
-    Contract: one report per day; `add()` for a day already stored replaces it.
+    Contract: one report per WooCommerce store and day; `add()` for a store and day already
+    stored replaces it. A store's reports are never mixed with another's.
     """
 
-    async def add(self, report_date: date, payload_json: str) -> Report:
-        """Store the report for `report_date` and return it."""
+    async def add(self, store: str, report_date: date, payload_json: str) -> Report:
+        """Store `store`'s report for `report_date` and return it."""
         ...
 
-    async def recent(self, n: int) -> list[Report]:
-        """The `n` latest reports by date, oldest first (ready to plot left to right)."""
+    async def recent(self, store: str, n: int) -> list[Report]:
+        """`store`'s `n` latest reports by date, oldest first (ready to plot left to right)."""
         ...
 
 
@@ -410,6 +507,19 @@ class Store(Protocol):
 
     @property
     def reports(self) -> Reports: ...
+
+    async def bind(self, binding: StoreBinding) -> None:
+        """Record the environment and NetSuite account this store belongs to, or check them.
+
+        The first call records `binding`; later calls, in this process or any other, with
+        an equal binding do nothing, and with another raise `StoreBindingError`, writing
+        nothing. Atomic: of two callers binding a fresh store differently, one is refused.
+        `open_store()` calls it when given the environment and account.
+
+        Raises:
+            StoreBindingError: the store belongs to another environment or account.
+        """
+        ...
 
     async def aclose(self) -> None:
         """Release connections; the store must not be used afterwards."""
@@ -509,6 +619,36 @@ def link_from_row(row: LinkRow, *, store: str, order_id: int) -> OrderLink:
     )
 
 
+def decide_binding(
+    stored: StoreBinding | None, wanted: StoreBinding, *, location: str, backend: str
+) -> StoreBinding | None:
+    """The binding to record (None: the store already has this one).
+
+    Raises:
+        StoreBindingError: the store was first opened for another environment or account.
+    """
+    if stored is None:
+        return wanted
+    if stored != wanted:
+        raise StoreBindingError(location=location, bound=stored, wanted=wanted, backend=backend)
+    return None
+
+
+def live_lease(row: LinkRow | None, *, store: str, order_id: int, now: float) -> Lease | None:
+    """The lease a row holds at `now`, or None (no row, linked, or lapsed)."""
+    if (
+        row is None
+        or row.sales_order_id is not None
+        or row.lease_owner is None
+        or row.lease_expires is None
+        or row.lease_expires <= now
+    ):
+        return None
+    return Lease(
+        store=store, order_id=order_id, owner=row.lease_owner, expires_at=row.lease_expires
+    )
+
+
 def utc(epoch: float) -> datetime:
     """Epoch seconds as an aware UTC datetime."""
     return datetime.fromtimestamp(epoch, tz=UTC)
@@ -581,7 +721,8 @@ class _MemoryState:
     dead: dict[tuple[str, str, int], DeadLetter] = attrs.field(factory=dict)
     cursors: dict[str, str] = attrs.field(factory=dict)
     pushes: dict[tuple[str, str], PushedStock] = attrs.field(factory=dict)
-    reports: dict[date, Report] = attrs.field(factory=dict)
+    reports: dict[tuple[str, date], Report] = attrs.field(factory=dict)
+    binding: StoreBinding | None = None
     closed: bool = False
 
     def check_open(self) -> None:
@@ -651,6 +792,12 @@ class _MemoryOrderLinks:
                 return None
             return link_from_row(row, store=store, order_id=order_id)
 
+    async def lease(self, store: str, order_id: int) -> Lease | None:
+        async with self._s.lock:
+            self._s.check_open()
+            row = self._s.links.get((store, order_id))
+            return live_lease(row, store=store, order_id=order_id, now=self._s.clock.time())
+
     async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
         async with self._s.lock:
             self._s.check_open()
@@ -698,7 +845,9 @@ class _MemoryInbox:
             )
             return True
 
-    async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
+    async def take(
+        self, store: str, *, owner: str, limit: int, lease_seconds: float
+    ) -> list[InboxItem]:
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
         async with self._s.lock:
@@ -709,12 +858,27 @@ class _MemoryInbox:
                 if len(taken) >= limit:
                     break
                 row = self._s.inbox[item_id]
-                if row.done_at is not None or (row.lease_expires or 0.0) > now:
+                if (
+                    row.item.store != store
+                    or row.done_at is not None
+                    or (row.lease_expires or 0.0) > now
+                ):
                     continue
                 row.item = attrs.evolve(row.item, attempts=row.item.attempts + 1)
                 row.lease_owner, row.lease_expires = owner, now + lease_seconds
-                taken.append(row.item)
+                taken.append(attrs.evolve(row.item, superseded=self._newer_done(row.item)))
             return taken
+
+    def _newer_done(self, item: InboxItem) -> bool:
+        if item.order_id is None:
+            return False
+        return any(
+            other.done_at is not None
+            and other.item.store == item.store
+            and other.item.order_id == item.order_id
+            for other_id, other in self._s.inbox.items()
+            if other_id > item.item_id
+        )
 
     async def done(self, item_ids: Iterable[int]) -> None:
         async with self._s.lock:
@@ -731,20 +895,25 @@ class _MemoryInbox:
                     del self._s.inbox[item_id]
                     del self._s.seen[(row.item.store, row.item.delivery_id)]
 
-    async def release(self, item_ids: Iterable[int]) -> None:
+    async def release(self, item_ids: Iterable[int], *, not_before: float | None = None) -> None:
         async with self._s.lock:
             self._s.check_open()
             for item_id in item_ids:
                 row = self._s.inbox.get(item_id)
-                if row is None or row.done_at is not None or row.lease_expires is None:
+                if row is None or row.done_at is not None or row.lease_owner is None:
                     continue
                 row.item = attrs.evolve(row.item, attempts=max(0, row.item.attempts - 1))
-                row.lease_owner, row.lease_expires = None, None
+                # An owner-less lease until `not_before` keeps take() off the item till then.
+                row.lease_owner, row.lease_expires = None, not_before
 
-    async def pending_count(self) -> int:
+    async def pending_count(self, store: str | None = None) -> int:
         async with self._s.lock:
             self._s.check_open()
-            return sum(1 for row in self._s.inbox.values() if row.done_at is None)
+            return sum(
+                1
+                for row in self._s.inbox.values()
+                if row.done_at is None and (store is None or row.item.store == store)
+            )
 
 
 @attrs.frozen
@@ -854,24 +1023,25 @@ class _MemoryStockPushes:
 class _MemoryReports:
     _s: _MemoryState
 
-    async def add(self, report_date: date, payload_json: str) -> Report:
+    async def add(self, store: str, report_date: date, payload_json: str) -> Report:
         async with self._s.lock:
             self._s.check_open()
             report = Report(
+                store=store,
                 report_date=report_date,
                 payload_json=payload_json,
                 created_at=utc(self._s.clock.time()),
             )
-            self._s.reports[report_date] = report
+            self._s.reports[(store, report_date)] = report
             return report
 
-    async def recent(self, n: int) -> list[Report]:
+    async def recent(self, store: str, n: int) -> list[Report]:
         async with self._s.lock:
             self._s.check_open()
             if n <= 0:
                 return []
-            latest = sorted(self._s.reports)[-n:]
-            return [self._s.reports[day] for day in latest]
+            days = sorted(day for shop, day in self._s.reports if shop == store)[-n:]
+            return [self._s.reports[(store, day)] for day in days]
 
 
 class ClosingStore:
@@ -914,6 +1084,7 @@ class MemoryStore(ClosingStore):
     Args:
         clock: where leases and timestamps read time (default: the system clock).
         inbox_retention: seconds a finished delivery id is remembered for dedupe.
+        binding: the environment and NetSuite account it belongs to (see `bind()`).
     """
 
     _state: _MemoryState
@@ -923,8 +1094,11 @@ class MemoryStore(ClosingStore):
         *,
         clock: Clock | None = None,
         inbox_retention: float = DEFAULT_INBOX_RETENTION,
+        binding: StoreBinding | None = None,
     ) -> None:
-        state = _MemoryState(clock=clock or SystemClock(), inbox_retention=inbox_retention)
+        state = _MemoryState(
+            clock=clock or SystemClock(), inbox_retention=inbox_retention, binding=binding
+        )
         self.__attrs_init__(state)
 
     @property
@@ -957,6 +1131,16 @@ class MemoryStore(ClosingStore):
         """Reconciliation history."""
         return _MemoryReports(self._state)
 
+    async def bind(self, binding: StoreBinding) -> None:
+        """Record or check the environment and account (see `Store.bind`)."""
+        async with self._state.lock:
+            self._state.check_open()
+            write = decide_binding(
+                self._state.binding, binding, location="memory://", backend=_MEMORY
+            )
+            if write is not None:
+                self._state.binding = write
+
     async def aclose(self) -> None:
         """Mark the store closed; later calls raise `StorageError`."""
         self._state.closed = True
@@ -968,7 +1152,14 @@ class MemoryStore(ClosingStore):
 _SETTING = "NSWOO_<ENV>_STORE"
 
 
-async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTING) -> Store:
+async def open_store(
+    url: str,
+    *,
+    clock: Clock | None = None,
+    key: str = _SETTING,
+    environment: str | None = None,
+    account_id: str | None = None,
+) -> Store:
     """Open the store a `NSWOO_<ENV>_STORE` URL names, ready to use (schema checked).
 
     URL forms:
@@ -978,15 +1169,70 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
     - `memory://`: `MemoryStore`, gone at exit (tests and demos only).
     - `postgresql://...`: planned; refused for now.
 
+    Given `environment` and `account_id`, the store is bound to them (`Store.bind`): a store
+    first opened for one environment and NetSuite account refuses any other. Every command
+    opens its store this way (`nswoo._runtime`).
+
     Args:
         url: the store URL. It may hold a password, so errors never repeat it.
         clock: where leases and timestamps read time (default: the system clock).
         key: the setting the URL came from, named in errors (e.g. `NSWOO_PROD_STORE`).
+        environment: `prod` or `sandbox`; given together with `account_id` or not at all.
+        account_id: the NetSuite account id the store serves.
 
     Raises:
         ConfigurationError: the URL is malformed, of an unknown scheme, or not allowed.
+        StoreBindingError: the store belongs to another environment or NetSuite account.
         StorageError: the store cannot be opened (corrupt, newer schema, locked, ...).
+        ValueError: only one of `environment` and `account_id` was given.
     """
+    binding = _binding(environment, account_id)
+    kind, path = _parse_store_url(url, key)
+    store: Store
+    if kind == "memory":
+        store = MemoryStore(clock=clock)
+    else:
+        from .sqlite import SqliteStore
+
+        store = await SqliteStore.open(path, clock=clock)
+    if binding is not None:
+        try:
+            await store.bind(binding)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await store.aclose()
+            raise
+    return store
+
+
+async def stored_binding(url: str, *, key: str = _SETTING) -> StoreBinding | None:
+    """The binding recorded in the store `url` names, creating and changing nothing.
+
+    For `nswoo check`, which must not create a store file. None when the store does not
+    exist yet, was never bound, or keeps nothing between runs (`memory://`).
+
+    Raises:
+        ConfigurationError: the URL is malformed, of an unknown scheme, or not allowed.
+        StorageError: the store exists but cannot be read.
+    """
+    kind, path = _parse_store_url(url, key)
+    if kind == "memory":
+        return None
+    from .sqlite import read_binding
+
+    return await read_binding(path)
+
+
+def _binding(environment: str | None, account_id: str | None) -> StoreBinding | None:
+    if environment is None and account_id is None:
+        return None
+    if environment is None or account_id is None:
+        raise ValueError("give a store both environment and account_id, or neither")
+    return StoreBinding(environment, account_id)
+
+
+def _parse_store_url(url: str, key: str) -> tuple[str, str]:
+    """`("memory", "")` or `("sqlite", path)` for a store URL this version can open."""
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep:
@@ -994,7 +1240,7 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
             "not a store URL; use sqlite:///path.db, memory:// or postgresql://...", key=key
         )
     if scheme == "memory":
-        return MemoryStore(clock=clock)
+        return "memory", ""
     if scheme == "sqlite":
         # `sqlite:///x.db` is the relative path `x.db` and `sqlite:////x.db` the absolute
         # `/x.db`, as in SQLAlchemy URLs, which users already know.
@@ -1013,9 +1259,7 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
                 "memory:// for a single-process test store",
                 key=key,
             )
-        from .sqlite import SqliteStore
-
-        return await SqliteStore.open(path, clock=clock)
+        return "sqlite", path
     if scheme in {"postgresql", "postgres"}:
         raise ConfigurationError(
             "the PostgreSQL store is not available in this version of nswoo (when it is, it "

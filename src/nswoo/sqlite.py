@@ -18,7 +18,12 @@ How it stays correct with several workers and processes on one file:
 - Blocking sqlite3 calls run in worker threads (`anyio.to_thread.run_sync`), on pooled
   connections: one thread uses a connection at a time.
 - The schema carries its version in a `meta` table. Opening a file written by a newer nswoo
-  is refused rather than guessed at; migrations run in one transaction.
+  is refused rather than guessed at; migrations run in one transaction. The same table
+  records the environment and NetSuite account the file belongs to (`bind()`).
+- A file it cannot write (read-only, immutable, in a read-only folder) is refused at open.
+  A file deleted, moved away or replaced while open is noticed before and after every
+  operation (its device and inode are compared with those seen at open) and refused with
+  `StorageError`: writes into an unlinked file would be acknowledged and then lost.
 
 WAL needs shared memory between processes, so the file must sit on a local disk, not on a
 network share (https://www.sqlite.org/wal.html, "WAL does not work over a network
@@ -28,6 +33,7 @@ filesystem"). It is for processes on one host; several hosts need a shared store
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -49,6 +55,7 @@ from ._storage import (
     DeadLetters,
     Inbox,
     InboxItem,
+    Lease,
     LinkRow,
     OrderLink,
     OrderLinks,
@@ -56,15 +63,18 @@ from ._storage import (
     Report,
     Reports,
     StockPushes,
+    StoreBinding,
+    decide_binding,
     decide_claim,
     decide_link,
     epoch,
     link_from_row,
+    live_lease,
     utc,
 )
 from .errors import StorageError
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "read_binding"]
 
 _T = TypeVar("_T")
 _BACKEND = "sqlite"
@@ -125,6 +135,26 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_at REAL NOT NULL
         )""",
     ),
+    # 2: everything keyed by WooCommerce store. Reports gain a store; version 1 wrote none
+    # (no command stored reports yet), so any found are kept under the store name "".
+    # Workers take one store's pending items and look for done items of the same order.
+    (
+        """CREATE TABLE reports_by_store (
+            store TEXT NOT NULL,
+            report_date TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (store, report_date)
+        )""",
+        "INSERT INTO reports_by_store (store, report_date, payload_json, created_at) "
+        "SELECT '', report_date, payload_json, created_at FROM reports",
+        "DROP TABLE reports",
+        "ALTER TABLE reports_by_store RENAME TO reports",
+        "DROP INDEX inbox_pending",
+        "CREATE INDEX inbox_pending ON inbox (store, item_id) WHERE done_at IS NULL",
+        "CREATE INDEX inbox_done_by_order ON inbox (store, order_id, item_id) "
+        "WHERE done_at IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 """The schema version this nswoo writes; files stamped with a higher one are refused."""
@@ -176,15 +206,24 @@ class _Pool:
     idle: list[sqlite3.Connection] = attrs.field(factory=list)
     lock: threading.Lock = attrs.field(factory=threading.Lock)
     closed: bool = False
+    # Once the schema is set up the file must exist: a connection must never create an
+    # empty one in place of a file deleted meanwhile.
+    must_exist: bool = False
 
     def connect(self) -> sqlite3.Connection:
         # isolation_level=None: the module must not open transactions behind our back; each
         # operation says BEGIN IMMEDIATE (writes) or runs single statements (reads).
+        target, uri = self.path, False
+        if self.must_exist:
+            # mode=rw: open an existing file read-write, never create one
+            # (https://www.sqlite.org/uri.html, "mode=rw").
+            target, uri = Path(self.path).absolute().as_uri() + "?mode=rw", True
         conn = sqlite3.connect(
-            self.path,
+            target,
             timeout=self.busy_timeout,
             isolation_level=None,
             check_same_thread=False,
+            uri=uri,
         )
         # `timeout` above is SQLite's busy timeout: how long a writer waits for the lock.
         try:
@@ -218,6 +257,42 @@ class _Pool:
             conn.close()
 
 
+def _refuse_unwritable(path: str) -> None:
+    """Refuse a store nswoo could not write: read-only or immutable files, folder or mount.
+
+    SQLite opens such a file read-only without a word and fails only at the first write (and
+    a read-only `-shm` it must map can even end the process with SIGBUS), so this is checked
+    before SQLite touches the file. `os.access` answers for the real user, and also for
+    `chattr +i` (EPERM) and read-only mounts (EROFS), which bind even root.
+    """
+    target = Path(path).absolute()
+    folder = target.parent
+    if not folder.is_dir():
+        raise StorageError(f"{path}: the folder {folder} does not exist", backend=_BACKEND)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"{path}: its folder {folder} is not writable (read-only, immutable, or not "
+            "permitted); SQLite must create the store's -wal and -shm files beside it",
+            backend=_BACKEND,
+        )
+    for name in (str(target), f"{target}-wal", f"{target}-shm", f"{target}-journal"):
+        if os.path.lexists(name) and not os.access(name, os.R_OK | os.W_OK):
+            raise StorageError(
+                f"{name} is not writable (read-only, immutable, or not permitted); nswoo "
+                "must write the store and its -wal and -shm files",
+                backend=_BACKEND,
+            )
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """The file's (device, inode), or None when nothing is at `path`."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 @attrs.define
 class _Db:
     """Runs blocking functions on a pooled connection in a worker thread."""
@@ -230,6 +305,8 @@ class _Db:
     limiter: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(4))
     ready: bool = False
     setup_lock: anyio.Lock = attrs.field(factory=anyio.Lock)
+    # The file's (device, inode) when it was set up: the file every operation must still see.
+    identity: tuple[int, int] | None = None
 
     async def run(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         if not self.ready:
@@ -251,6 +328,7 @@ class _Db:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _in_thread(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
+        self.check_file()
         try:
             conn = self.pool.borrow()
         except sqlite3.Error as exc:
@@ -259,7 +337,6 @@ class _Db:
         try:
             result = fn(conn)
             healthy = True
-            return result
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
         finally:
@@ -269,11 +346,38 @@ class _Db:
                 except sqlite3.Error:
                     healthy = False
             self.pool.give_back(conn, healthy=healthy)
+        # Checked again after the work: a write committed into a file deleted meanwhile
+        # must fail, not be acknowledged (the receiver answers 503 instead of 200).
+        self.check_file()
+        return result
+
+    def check_file(self) -> None:
+        """Refuse to go on when the file set up is gone or another file took its place."""
+        if self.identity is None:
+            return
+        now = _file_identity(self.path)
+        if now == self.identity:
+            return
+        if now is None:
+            raise StorageError(
+                f"{self.path} is gone (deleted or moved away) while nswoo had it open; "
+                "nothing more is written or acknowledged. Put the file back, or restart "
+                "nswoo to start a new store",
+                backend=_BACKEND,
+            )
+        raise StorageError(
+            f"{self.path} was replaced by another file while nswoo had it open; nothing "
+            "more is written or acknowledged. Restart nswoo to use the new file",
+            backend=_BACKEND,
+        )
 
     async def setup(self) -> None:
         async with self.setup_lock:
             if not self.ready:
+                await anyio.to_thread.run_sync(_refuse_unwritable, self.path)
                 await self._call(_migrate_or_refuse(self.path))
+                self.identity = await anyio.to_thread.run_sync(_file_identity, self.path)
+                self.pool.must_exist = True
                 self.ready = True
 
     def write(self, fn: Callable[[sqlite3.Connection], _T]) -> Callable[[sqlite3.Connection], _T]:
@@ -340,6 +444,54 @@ def _migrate_or_refuse(path: str) -> Callable[[sqlite3.Connection], None]:
         conn.execute("COMMIT")
 
     return migrate
+
+
+def _binding_in(conn: sqlite3.Connection, path: str) -> StoreBinding | None:
+    """The binding `meta` records (None: never bound, e.g. created before bindings)."""
+    found = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('environment', 'account_id')"
+        ).fetchall()
+    )
+    if not found:
+        return None
+    if set(found) != {"environment", "account_id"}:
+        raise StorageError(
+            f"{path} records half a binding ({sorted(found)}); it was changed by hand",
+            backend=_BACKEND,
+        )
+    return StoreBinding(str(found["environment"]), str(found["account_id"]))
+
+
+async def read_binding(path: str | Path) -> StoreBinding | None:
+    """The binding the store file at `path` records, opening it read-only.
+
+    None when there is no file yet or it was never bound. Creates and changes nothing.
+
+    Raises:
+        StorageError: the file exists but cannot be read as an nswoo store.
+    """
+    name = str(path)
+
+    def read() -> StoreBinding | None:
+        if not os.path.exists(name):
+            return None
+        try:
+            conn = sqlite3.connect(Path(name).absolute().as_uri() + "?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise _translate(exc, name) from exc
+        try:
+            tables = {
+                str(r[0])
+                for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            return _binding_in(conn, name) if "meta" in tables else None
+        except sqlite3.Error as exc:
+            raise _translate(exc, name) from exc
+        finally:
+            conn.close()
+
+    return await anyio.to_thread.run_sync(read)
 
 
 def _chunks(values: Sequence[_T]) -> Iterable[Sequence[_T]]:
@@ -457,6 +609,15 @@ class _SqliteOrderLinks:
 
         return await self._db.run(get)
 
+    async def lease(self, store: str, order_id: int) -> Lease | None:
+        clock = self._db.clock
+
+        def lease(conn: sqlite3.Connection) -> Lease | None:
+            row = _link_row(conn, store, order_id)
+            return live_lease(row, store=store, order_id=order_id, now=clock.time())
+
+        return await self._db.run(lease)
+
     async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
         wanted = list(dict.fromkeys(order_ids))
 
@@ -476,7 +637,7 @@ class _SqliteOrderLinks:
 
 
 def _inbox_item(row: tuple[Any, ...]) -> InboxItem:
-    item_id, store, delivery_id, topic, order_id, body, received_at, attempts = row
+    item_id, store, delivery_id, topic, order_id, body, received_at, attempts, newer = row
     return InboxItem(
         item_id=int(item_id),
         store=str(store),
@@ -486,6 +647,7 @@ def _inbox_item(row: tuple[Any, ...]) -> InboxItem:
         body=bytes(body),
         received_at=utc(float(received_at)),
         attempts=int(attempts),
+        superseded=bool(newer),
     )
 
 
@@ -515,7 +677,9 @@ class _SqliteInbox:
 
         return await self._db.run(self._db.write(put))
 
-    async def take(self, *, owner: str, limit: int, lease_seconds: float) -> list[InboxItem]:
+    async def take(
+        self, store: str, *, owner: str, limit: int, lease_seconds: float
+    ) -> list[InboxItem]:
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
         clock = self._db.clock
@@ -524,11 +688,14 @@ class _SqliteInbox:
             now = clock.time()
             rows = conn.execute(
                 "UPDATE inbox SET lease_owner = ?, lease_expires = ?, attempts = attempts + 1 "
-                "WHERE item_id IN (SELECT item_id FROM inbox WHERE done_at IS NULL "
-                "AND (lease_expires IS NULL OR lease_expires <= ?) ORDER BY item_id LIMIT ?) "
+                "WHERE item_id IN (SELECT item_id FROM inbox WHERE store = ? "
+                "AND done_at IS NULL AND (lease_expires IS NULL OR lease_expires <= ?) "
+                "ORDER BY item_id LIMIT ?) "
                 "RETURNING item_id, store, delivery_id, topic, order_id, body, received_at, "
-                "attempts",
-                (owner, now + lease_seconds, now, max(0, limit)),
+                "attempts, EXISTS (SELECT 1 FROM inbox AS newer WHERE newer.store = inbox.store "
+                "AND newer.order_id = inbox.order_id AND newer.item_id > inbox.item_id "
+                "AND newer.done_at IS NOT NULL)",
+                (owner, now + lease_seconds, store, now, max(0, limit)),
             ).fetchall()
             # RETURNING gives rows in no promised order; the contract is oldest first.
             return sorted((_inbox_item(tuple(r)) for r in rows), key=lambda i: i.item_id)
@@ -552,24 +719,28 @@ class _SqliteInbox:
 
         await self._db.run(self._db.write(done))
 
-    async def release(self, item_ids: Iterable[int]) -> None:
+    async def release(self, item_ids: Iterable[int], *, not_before: float | None = None) -> None:
         ids = list(dict.fromkeys(item_ids))
 
         def release(conn: sqlite3.Connection) -> None:
             for chunk in _chunks(ids):
+                # An owner-less lease until `not_before` keeps take() off the item till then.
                 conn.execute(
-                    "UPDATE inbox SET lease_owner = NULL, lease_expires = NULL, "
+                    "UPDATE inbox SET lease_owner = NULL, lease_expires = ?, "
                     "attempts = MAX(0, attempts - 1) "
-                    "WHERE done_at IS NULL AND lease_expires IS NOT NULL "
+                    "WHERE done_at IS NULL AND lease_owner IS NOT NULL "
                     "AND item_id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(chunk),),
+                    (not_before, json.dumps(chunk)),
                 )
 
         await self._db.run(self._db.write(release))
 
-    async def pending_count(self) -> int:
+    async def pending_count(self, store: str | None = None) -> int:
         def pending_count(conn: sqlite3.Connection) -> int:
-            row = conn.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone()
+            row = conn.execute(
+                "SELECT count(*) FROM inbox WHERE done_at IS NULL AND (? IS NULL OR store = ?)",
+                (store, store),
+            ).fetchone()
             return int(row[0])
 
         return await self._db.run(pending_count)
@@ -722,29 +893,32 @@ class _SqliteStockPushes:
 class _SqliteReports:
     _db: _Db
 
-    async def add(self, report_date: date, payload_json: str) -> Report:
+    async def add(self, store: str, report_date: date, payload_json: str) -> Report:
         now = self._db.clock.time()
 
         def add(conn: sqlite3.Connection) -> None:
             conn.execute(
-                "INSERT INTO reports (report_date, payload_json, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (report_date) DO UPDATE SET payload_json = excluded.payload_json, "
-                "created_at = excluded.created_at",
-                (report_date.isoformat(), payload_json, now),
+                "INSERT INTO reports (store, report_date, payload_json, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (store, report_date) DO UPDATE SET "
+                "payload_json = excluded.payload_json, created_at = excluded.created_at",
+                (store, report_date.isoformat(), payload_json, now),
             )
 
         await self._db.run(self._db.write(add))
-        return Report(report_date=report_date, payload_json=payload_json, created_at=utc(now))
+        return Report(
+            store=store, report_date=report_date, payload_json=payload_json, created_at=utc(now)
+        )
 
-    async def recent(self, n: int) -> list[Report]:
+    async def recent(self, store: str, n: int) -> list[Report]:
         def recent(conn: sqlite3.Connection) -> list[Report]:
             rows = conn.execute(
-                "SELECT report_date, payload_json, created_at FROM reports "
+                "SELECT report_date, payload_json, created_at FROM reports WHERE store = ? "
                 "ORDER BY report_date DESC LIMIT ?",
-                (max(0, n),),
+                (store, max(0, n)),
             ).fetchall()
             return [
                 Report(
+                    store=store,
                     report_date=date.fromisoformat(str(day)),
                     payload_json=str(payload),
                     created_at=utc(float(created)),
@@ -852,6 +1026,26 @@ class SqliteStore(ClosingStore):
     def reports(self) -> Reports:
         """Reconciliation history."""
         return _SqliteReports(self._db)
+
+    async def bind(self, binding: StoreBinding) -> None:
+        """Record or check the environment and account (see `nswoo.Store.bind`).
+
+        Raises:
+            StoreBindingError: the file belongs to another environment or account.
+        """
+        path = self._db.path
+
+        def bind(conn: sqlite3.Connection) -> None:
+            write = decide_binding(
+                _binding_in(conn, path), binding, location=path, backend=_BACKEND
+            )
+            if write is not None:
+                conn.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("environment", write.environment), ("account_id", write.account_id)],
+                )
+
+        await self._db.run(self._db.write(bind))
 
     async def aclose(self) -> None:
         """Close pooled connections; later calls raise `StorageError`."""

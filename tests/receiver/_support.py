@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import attrs
 
+from nswoo._config import OrdersConfig
 from nswoo._order_sync import ImportResult
 from nswoo._serve import DEFAULT_HEADER_TIMEOUT, server_config
 from nswoo._settings import Secret
@@ -66,9 +67,12 @@ class FakeOrderSync:
     fail_times: int = 0
     imported: list[WooOrder] = attrs.field(factory=list)
     calls: int = 0
+    config: OrdersConfig = attrs.field(factory=lambda: OrdersConfig(store=STORE))
+    max_waits: list[float | None] = attrs.field(factory=list)
 
-    async def import_order(self, order: WooOrder) -> ImportResult:
+    async def import_order(self, order: WooOrder, *, max_wait: float | None = None) -> ImportResult:
         self.calls += 1
+        self.max_waits.append(max_wait)
         if self.fail is not None and (self.fail_times == 0 or self.calls <= self.fail_times):
             raise self.fail
         self.imported.append(order)

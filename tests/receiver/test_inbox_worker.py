@@ -30,7 +30,9 @@ def setup(sync: FakeOrderSync, **options: object) -> tuple[InboxWorker, MemorySt
     return worker, store, clock
 
 
-async def put(store: MemoryStore, delivery_id: str, body: bytes, topic: str = "order.updated"):
+async def put(
+    store: MemoryStore, delivery_id: str, body: bytes, topic: str = "order.updated"
+) -> None:
     order_id = 727 if b'"id": 727' in body or b'"id":727' in body else None
     await store.inbox.put(STORE, delivery_id, topic=topic, order_id=order_id, body=body)
 
@@ -108,7 +110,7 @@ async def test_an_item_that_crashed_the_worker_is_dead_lettered_without_another_
     worker, store, clock = setup(sync, max_attempts=2)
     await put(store, "d-1", order_body())
     for _ in range(2):  # two workers took it and died before done()
-        await store.inbox.take(owner="dead", limit=1, lease_seconds=LEASE)
+        await store.inbox.take(STORE, owner="dead", limit=1, lease_seconds=LEASE)
         clock.advance(LEASE + 1)
     report = await worker.drain_once()
     assert [r.outcome for r in report.results] == ["dead_lettered"]
@@ -183,5 +185,81 @@ async def test_run_survives_authentication_failures() -> None:
     # Each failure doubles the pause; the item is given back at once, its attempt not spent.
     assert clock.sleeps[:3] == [0.02, 0.04, 0.08]
     assert await store.inbox.pending_count() == 1
-    (item,) = await store.inbox.take(owner="check", limit=10, lease_seconds=60)
+    (item,) = await store.inbox.take(STORE, owner="check", limit=10, lease_seconds=60)
     assert item.attempts == 1
+
+
+async def test_a_worker_takes_only_its_own_stores_deliveries() -> None:
+    """Another WooCommerce store's delivery on the same store is left for that store's worker."""
+    sync = FakeOrderSync()
+    worker, store, _ = setup(sync)
+    await store.inbox.put("outlet", "d-1", topic="order.updated", order_id=727, body=order_body())
+
+    report = await worker.drain_once()
+
+    assert worker.store_name == STORE == sync.config.store
+    assert report.results == ()
+    assert sync.calls == 0
+    assert await store.inbox.pending_count("outlet") == 1
+
+
+async def test_an_order_held_by_another_worker_is_given_back_until_its_lease_ends() -> None:
+    """A busy order is not waited for: its deliveries return when the lease ends, unspent."""
+    sync = FakeOrderSync(outcome="deferred")
+    worker, store, clock = setup(sync, busy_recheck=120.0)
+    await store.order_links.claim(STORE, 727, owner="other", lease_seconds=90)
+    for n in range(3):
+        await put(store, f"d-{n}", order_body())
+
+    report = await worker.drain_once()
+    clock.advance(89)
+    early = await worker.drain_once()
+    clock.advance(1)
+    sync.outcome = "imported"
+    later = await worker.drain_once()
+
+    assert [r.outcome for r in report.results] == ["deferred"] * 3
+    assert "held by other" in (report.results[0].reason or "")
+    assert sync.max_waits[0] == 0  # the importer was told not to wait for the lease
+    assert sync.calls == 4  # once for the first delivery, then once each after the lease
+    assert early.results == ()
+    assert [r.outcome for r in later.results] == ["imported"] * 3
+    assert await store.dead_letters.list() == []
+
+
+async def test_a_busy_order_is_looked_at_again_after_busy_recheck_at_most() -> None:
+    """A long lease is not waited out blindly: the order is rechecked every busy_recheck."""
+    sync = FakeOrderSync(outcome="deferred")
+    worker, store, clock = setup(sync, busy_recheck=30.0)
+    await store.order_links.claim(STORE, 727, owner="other", lease_seconds=600)
+    await put(store, "d-1", order_body())
+
+    await worker.drain_once()
+    clock.advance(29)
+    too_soon = await worker.drain_once()
+    clock.advance(1)
+    again = await worker.drain_once()
+    clock.advance(30)
+    (item,) = await store.inbox.take(STORE, owner="check", limit=10, lease_seconds=60)
+
+    assert too_soon.results == ()
+    assert [r.outcome for r in again.results] == ["deferred"]
+    assert item.attempts == 1  # two deferrals, no attempt spent
+
+
+async def test_supersession_survives_a_worker_restart() -> None:
+    """A fresh worker (a restart, or another process) still drops an older retried delivery."""
+    sync = FakeOrderSync(fail=ServiceUnavailable("blip", system="netsuite"), fail_times=1)
+    worker, store, clock = setup(sync)
+    await put(store, "d-old", order_body(status="processing"))
+    await put(store, "d-new", order_body(status="cancelled"))
+    await worker.drain_once()
+    clock.advance(LEASE + 1)
+    restarted = InboxWorker(store=store, order_sync=sync, owner="w-2", clock=clock)
+
+    report = await restarted.drain_once()
+
+    assert [(r.outcome, r.reason) for r in report.results] == [
+        ("ignored", "superseded by a newer delivery")
+    ]
+    assert [o.status for o in sync.imported] == ["cancelled"]

@@ -28,7 +28,7 @@ def make(store: MemoryStore | None = None, *, limit: int = LIMIT) -> WebhookRece
 
 
 async def pending(receiver: WebhookReceiver) -> list[tuple[str, str, int | None]]:
-    items = await receiver.store.inbox.take(owner="t", limit=100, lease_seconds=60)
+    items = await receiver.store.inbox.take(STORE, owner="t", limit=100, lease_seconds=60)
     return [(i.delivery_id, i.topic, i.order_id) for i in items]
 
 
@@ -41,7 +41,7 @@ async def test_signed_order_delivery_is_persisted_and_accepted() -> None:
         200,
         {"status": "accepted", "topic": "order.updated", "order_id": 727, "delivery_id": "abc"},
     )
-    items = await receiver.store.inbox.take(owner="t", limit=10, lease_seconds=60)
+    items = await receiver.store.inbox.take(STORE, owner="t", limit=10, lease_seconds=60)
     assert [(i.store, i.delivery_id, i.order_id, i.body) for i in items] == [
         (STORE, inbox_key("abc", "order.updated", body), 727, body)
     ]
@@ -186,7 +186,7 @@ async def test_received_at_comes_from_the_injected_clock() -> None:
     )
     body = order_body()
     await receiver.handle(signed(body), body)
-    [item] = await receiver.store.inbox.take(owner="t", limit=1, lease_seconds=1)
+    [item] = await receiver.store.inbox.take(STORE, owner="t", limit=1, lease_seconds=1)
     assert item.received_at.timestamp() == 1_700_000_000.0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from tests.receiver._support import order_body, signed
+from tests.receiver._support import STORE, order_body, signed
 
 from nswoo.sqlite import SqliteStore
 
@@ -49,7 +49,7 @@ def request_head(body: bytes, port: int) -> bytes:
 
 async def inbox_delivery_ids(db: Path) -> list[str]:
     async with await SqliteStore.open(db) as store:
-        items = await store.inbox.take(owner="check", limit=10, lease_seconds=1)
+        items = await store.inbox.take(STORE, owner="check", limit=10, lease_seconds=1)
         return [item.delivery_id for item in items]
 
 

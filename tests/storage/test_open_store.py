@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nswoo._storage import MemoryStore, open_store
+from nswoo._storage import MemoryStore, StoreBinding, StoreBindingError, open_store
 from nswoo.errors import ConfigurationError
 from nswoo.sqlite import SqliteStore
 
@@ -65,3 +65,31 @@ async def test_a_mangled_store_url_never_echoes_what_may_be_a_password() -> None
         await open_store("admin:hunter2@db.internal://nswoo")
     assert "hunter2" not in str(info.value)
     assert "unknown store URL scheme" in str(info.value)
+
+
+async def test_open_store_binds_and_refuses_another_environment(tmp_path: Path) -> None:
+    """Given environment and account, open_store binds the file; another pair is refused."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    async with await open_store(url, environment="sandbox", account_id="1234567_SB1") as store:
+        await store.cursors.set("orders:main:modified_after", "2025-01-01")
+
+    with pytest.raises(StoreBindingError) as refused:
+        await open_store(url, environment="prod", account_id="1234567")
+
+    assert str(tmp_path / "shared.db") in str(refused.value)
+    async with await open_store(url, environment="sandbox", account_id="1234567_SB1") as store:
+        assert await store.cursors.get("orders:main:modified_after") == "2025-01-01"
+
+
+async def test_open_store_binds_a_memory_store_too() -> None:
+    """A memory store takes the binding as well (it refuses a later bind() to another)."""
+    store = await open_store("memory://", environment="prod", account_id="1234567")
+    async with store:
+        with pytest.raises(StoreBindingError, match=r"memory://"):
+            await store.bind(StoreBinding("sandbox", "1234567_SB1"))
+
+
+async def test_open_store_needs_both_environment_and_account() -> None:
+    """Half a binding is a programming error, not a store that is silently left unbound."""
+    with pytest.raises(ValueError, match="both environment and account_id"):
+        await open_store("memory://", environment="prod")

@@ -10,9 +10,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from nswoo._storage import AlreadyLinked, Claimed
+from nswoo._storage import (
+    AlreadyLinked,
+    Claimed,
+    StoreBinding,
+    StoreBindingError,
+    open_store,
+)
 from nswoo.errors import StorageError
-from nswoo.sqlite import SCHEMA_VERSION, SqliteStore
+from nswoo.sqlite import SCHEMA_VERSION, SqliteStore, read_binding
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -184,3 +190,100 @@ async def test_two_processes_never_claim_the_same_key(tmp_path: Path) -> None:
     assert won["p1"] | won["p2"] == set(range(keys))
     assert won["p1"]
     assert won["p2"]
+
+
+# What nswoo 1 (schema version 1) wrote: kept literally, so the migration is tested against
+# real old files rather than against whatever the current code would create.
+_SCHEMA_V1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE order_links (store TEXT NOT NULL, order_id INTEGER NOT NULL,
+        sales_order_id TEXT, linked_by TEXT, linked_at REAL, lease_owner TEXT,
+        lease_expires REAL, PRIMARY KEY (store, order_id))""",
+    """CREATE TABLE inbox (item_id INTEGER PRIMARY KEY AUTOINCREMENT, store TEXT NOT NULL,
+        delivery_id TEXT NOT NULL, topic TEXT NOT NULL, order_id INTEGER, body BLOB NOT NULL,
+        received_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, lease_owner TEXT,
+        lease_expires REAL, done_at REAL, UNIQUE (store, delivery_id))""",
+    "CREATE INDEX inbox_pending ON inbox (item_id) WHERE done_at IS NULL",
+    "CREATE INDEX inbox_done ON inbox (done_at) WHERE done_at IS NOT NULL",
+    """CREATE TABLE dead_letters (kind TEXT NOT NULL, store TEXT NOT NULL,
+        order_id INTEGER NOT NULL, reason TEXT NOT NULL, attempts INTEGER NOT NULL,
+        first_seen REAL NOT NULL, last_seen REAL NOT NULL, payload BLOB,
+        PRIMARY KEY (kind, store, order_id))""",
+    "CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE stock_pushes (store TEXT NOT NULL, sku TEXT NOT NULL, quantity INTEGER,
+        status TEXT NOT NULL, pushed_at REAL NOT NULL, PRIMARY KEY (store, sku))""",
+    """CREATE TABLE reports (report_date TEXT PRIMARY KEY, payload_json TEXT NOT NULL,
+        created_at REAL NOT NULL)""",
+    "INSERT INTO meta (key, value) VALUES ('schema_version', '1')",
+)
+
+
+def _write_v1_store(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        for statement in _SCHEMA_V1:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO order_links (store, order_id, sales_order_id, linked_by, linked_at) "
+            "VALUES ('main', 40001, '9001', 'old-worker', 1700000000.0)"
+        )
+        conn.execute(
+            "INSERT INTO inbox (store, delivery_id, topic, order_id, body, received_at) "
+            "VALUES ('main', 'd-1', 'order.created', 40002, x'7b7d', 1700000000.0)"
+        )
+        conn.execute(
+            "INSERT INTO reports (report_date, payload_json, created_at) "
+            "VALUES ('2025-03-01', '{}', 1700000000.0)"
+        )
+    # sqlite3's context manager commits but does not close.
+    sqlite3.connect(path).close()
+
+
+async def test_a_version_1_file_is_migrated_and_bound_at_its_first_open(tmp_path: Path) -> None:
+    """An old store keeps its links, deliveries and reports, and records its binding."""
+    path = tmp_path / "nswoo.db"
+    _write_v1_store(path)
+
+    store = await open_store(
+        f"sqlite:///{path}", clock=FakeClock(), environment="prod", account_id="1234567"
+    )
+    async with store:
+        claim = await store.order_links.claim("main", 40001, owner="new", lease_seconds=60)
+        [item] = await store.inbox.take("main", owner="new", limit=10, lease_seconds=60)
+        reports = await store.reports.recent("", 10)
+    with pytest.raises(StoreBindingError, match="prod"):
+        await open_store(f"sqlite:///{path}", environment="sandbox", account_id="1234567_SB1")
+
+    assert isinstance(claim, AlreadyLinked)
+    assert claim.link.sales_order_id == "9001"
+    assert (item.delivery_id, item.order_id, item.body) == ("d-1", 40002, b"{}")
+    assert [r.report_date.isoformat() for r in reports] == ["2025-03-01"]
+    assert await read_binding(path) == StoreBinding("prod", "1234567")
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
+
+
+async def test_the_binding_survives_restarts_and_other_processes(tmp_path: Path) -> None:
+    """A binding recorded by one open is enforced by every later open of the file."""
+    path = tmp_path / "nswoo.db"
+    async with await SqliteStore.open(path) as first:
+        await first.bind(StoreBinding("sandbox", "1234567_SB1"))
+
+    async with await SqliteStore.open(path) as second:
+        with pytest.raises(StoreBindingError) as refused:
+            await second.bind(StoreBinding("prod", "1234567"))
+        await second.bind(StoreBinding("sandbox", "1234567_SB1"))
+
+    assert str(path) in str(refused.value)
+    assert refused.value.location == str(path)
+
+
+async def test_reading_the_binding_creates_and_changes_nothing(tmp_path: Path) -> None:
+    """read_binding() (what `nswoo check` uses) leaves a missing file missing."""
+    path = tmp_path / "nswoo.db"
+
+    assert await read_binding(path) is None
+    assert not path.exists()
+    async with await SqliteStore.open(path):
+        pass
+    assert await read_binding(path) is None

@@ -12,8 +12,11 @@ from nswoo._storage import (
     Busy,
     Claim,
     Claimed,
+    Lease,
     PushedStock,
     Store,
+    StoreBinding,
+    StoreBindingError,
     claim_or_wait,
 )
 from nswoo.errors import StorageError
@@ -120,6 +123,28 @@ async def test_linked_ids_returns_only_linked_orders(store: Store) -> None:
     assert await store.order_links.get("main", 2) is None
 
 
+async def test_lease_tells_who_holds_a_live_lease_until_when(
+    store: Store, clock: FakeClock
+) -> None:
+    """lease() answers the live lease; a lapsed, released or linked key has none."""
+    links = store.order_links
+    assert await links.lease("main", 1) is None
+    await links.claim("main", 1, owner="a", lease_seconds=30)
+    await links.claim("main", 2, owner="a", lease_seconds=30)
+    await links.claim("main", 3, owner="a", lease_seconds=30)
+
+    live = await links.lease("main", 1)
+    other_store = await links.lease("outlet", 1)
+    await links.release("main", 2, owner="a")
+    await links.link("main", 3, sales_order_id="33", owner="a")
+    released, linked = await links.lease("main", 2), await links.lease("main", 3)
+    clock.advance(30)
+    lapsed = await links.lease("main", 1)
+
+    assert live == Lease(store="main", order_id=1, owner="a", expires_at=clock.time())
+    assert (other_store, released, linked, lapsed) == (None, None, None, None)
+
+
 async def test_twenty_concurrent_claimers_one_wins(store: Store) -> None:
     """Of 20 tasks claiming one key at once, exactly one gets the lease."""
     answers: list[Claim] = []
@@ -173,6 +198,86 @@ async def test_duplicate_delivery_is_dropped(store: Store) -> None:
     assert await store.inbox.pending_count() == 2
 
 
+async def test_take_hands_out_only_the_named_stores_deliveries(store: Store) -> None:
+    """Two WooCommerce stores with overlapping order ids: each take() sees its own store only."""
+    put = store.inbox.put
+    await put("main", "d-1", topic="order.created", order_id=112, body=b"main 112")
+    await put("outlet", "d-1", topic="order.created", order_id=112, body=b"outlet 112")
+    await put("outlet", "d-2", topic="order.created", order_id=108, body=b"outlet 108")
+    await put("main", "d-2", topic="order.created", order_id=114, body=b"main 114")
+
+    main = await store.inbox.take("main", owner="w-main", limit=10, lease_seconds=60)
+    outlet = await store.inbox.take("outlet", owner="w-outlet", limit=10, lease_seconds=60)
+
+    assert [(i.store, i.body) for i in main] == [("main", b"main 112"), ("main", b"main 114")]
+    assert [(i.store, i.body) for i in outlet] == [
+        ("outlet", b"outlet 112"),
+        ("outlet", b"outlet 108"),
+    ]
+    assert await store.inbox.take("elsewhere", owner="w", limit=10, lease_seconds=60) == []
+
+
+async def test_pending_count_per_store_and_in_all(store: Store) -> None:
+    """pending_count(store) counts one store's unfinished items; without a store, all of them."""
+    put = store.inbox.put
+    await put("main", "d-1", topic="order.created", order_id=1, body=b"")
+    await put("outlet", "d-1", topic="order.created", order_id=1, body=b"")
+    await put("outlet", "d-2", topic="order.created", order_id=2, body=b"")
+    [item] = await store.inbox.take("main", owner="w", limit=10, lease_seconds=60)
+    await store.inbox.done([item.item_id])
+
+    counts = [await store.inbox.pending_count(s) for s in ("main", "outlet", "elsewhere")]
+
+    assert counts == [0, 2, 0]
+    assert await store.inbox.pending_count() == 2
+
+
+async def test_an_item_taken_after_a_newer_one_of_its_order_was_done_is_superseded(
+    store: Store, clock: FakeClock
+) -> None:
+    """take() flags an item whose order has a later delivery already done (same store only)."""
+    put = store.inbox.put
+    await put("main", "old", topic="order.updated", order_id=5, body=b"processing")
+    await put("outlet", "other", topic="order.updated", order_id=5, body=b"outlet")
+    await put("main", "new", topic="order.updated", order_id=5, body=b"cancelled")
+    await put("main", "none", topic="order.updated", order_id=None, body=b"?")
+    taken = await store.inbox.take("main", owner="w", limit=10, lease_seconds=30)
+    assert [i.superseded for i in taken] == [False, False, False]
+    old, new, _ = taken
+    await store.inbox.done([new.item_id])
+    clock.advance(30)
+
+    again = await store.inbox.take("main", owner="w", limit=10, lease_seconds=30)
+    outlet = await store.inbox.take("outlet", owner="w", limit=10, lease_seconds=30)
+
+    assert [(i.delivery_id, i.superseded) for i in again] == [("old", True), ("none", False)]
+    assert again[0].item_id == old.item_id
+    assert [(i.delivery_id, i.superseded) for i in outlet] == [("other", False)]
+
+
+async def test_release_with_not_before_holds_the_item_back_without_spending_an_attempt(
+    store: Store, clock: FakeClock
+) -> None:
+    """An item given back until a time is not taken before it, then comes with its attempts."""
+    await store.inbox.put("main", "d-1", topic="order.created", order_id=1, body=b"")
+    await store.inbox.put("main", "d-2", topic="order.created", order_id=2, body=b"")
+    first, second = await store.inbox.take("main", owner="w", limit=10, lease_seconds=300)
+    await store.inbox.release([first.item_id], not_before=clock.time() + 45)
+    await store.inbox.release([second.item_id])
+    await store.inbox.release([first.item_id, 999])  # not leased any more: ignored
+
+    soon = await store.inbox.take("main", owner="w", limit=10, lease_seconds=300)
+    clock.advance(44)
+    still = await store.inbox.take("main", owner="w", limit=10, lease_seconds=300)
+    clock.advance(1)
+    later = await store.inbox.take("main", owner="w", limit=10, lease_seconds=300)
+
+    assert [(i.delivery_id, i.attempts) for i in soon] == [("d-2", 1)]
+    assert still == []
+    assert [(i.delivery_id, i.attempts) for i in later] == [("d-1", 1)]
+    assert await store.inbox.pending_count("main") == 2
+
+
 async def test_take_leases_oldest_first_and_done_items_never_return(
     store: Store, clock: FakeClock
 ) -> None:
@@ -182,8 +287,8 @@ async def test_take_leases_oldest_first_and_done_items_never_return(
             "main", f"d-{n}", topic="order.updated", order_id=100 + n, body=b"%d" % n
         )
 
-    first = await store.inbox.take(owner="w1", limit=3, lease_seconds=60)
-    second = await store.inbox.take(owner="w2", limit=10, lease_seconds=60)
+    first = await store.inbox.take("main", owner="w1", limit=3, lease_seconds=60)
+    second = await store.inbox.take("main", owner="w2", limit=10, lease_seconds=60)
     await store.inbox.done([i.item_id for i in first + second])
     clock.advance(3600)
 
@@ -192,7 +297,7 @@ async def test_take_leases_oldest_first_and_done_items_never_return(
     assert first[1].order_id == 101
     assert first[1].body == b"1"
     assert first[1].attempts == 1
-    assert await store.inbox.take(owner="w3", limit=10, lease_seconds=60) == []
+    assert await store.inbox.take("main", owner="w3", limit=10, lease_seconds=60) == []
     assert await store.inbox.pending_count() == 0
 
 
@@ -202,12 +307,12 @@ async def test_expired_inbox_lease_is_taken_again(store: Store, clock: FakeClock
     await store.inbox.put(
         "main", "d-1", topic="order.created", order_id=1, body=b"x", received_at=received
     )
-    taken = await store.inbox.take(owner="crashed", limit=10, lease_seconds=30)
+    taken = await store.inbox.take("main", owner="crashed", limit=10, lease_seconds=30)
     clock.advance(29)
-    assert await store.inbox.take(owner="w2", limit=10, lease_seconds=30) == []
+    assert await store.inbox.take("main", owner="w2", limit=10, lease_seconds=30) == []
     clock.advance(1)
 
-    again = await store.inbox.take(owner="w2", limit=10, lease_seconds=30)
+    again = await store.inbox.take("main", owner="w2", limit=10, lease_seconds=30)
 
     assert [i.item_id for i in again] == [i.item_id for i in taken]
     assert again[0].attempts == 2
@@ -218,7 +323,7 @@ async def test_expired_inbox_lease_is_taken_again(store: Store, clock: FakeClock
 async def test_seen_ids_are_forgotten_only_after_retention(store: Store, clock: FakeClock) -> None:
     """A finished delivery id still dedupes for the retention period (30 days by default)."""
     await store.inbox.put("main", "d-1", topic="order.created", order_id=1, body=b"x")
-    [item] = await store.inbox.take(owner="w", limit=1, lease_seconds=30)
+    [item] = await store.inbox.take("main", owner="w", limit=1, lease_seconds=30)
     await store.inbox.done([item.item_id])
     clock.advance(29 * 24 * 3600)
     await store.inbox.done([])
@@ -327,14 +432,82 @@ async def test_stock_pushes_replace_per_store_and_sku(store: Store) -> None:
 async def test_reports_one_per_day_recent_oldest_first(store: Store) -> None:
     """A rerun replaces the day's report; recent(n) gives the n latest days, oldest first."""
     for day in (3, 1, 2, 4):
-        await store.reports.add(date(2025, 3, day), f'{{"day": {day}}}')
-    await store.reports.add(date(2025, 3, 2), '{"day": "2 again"}')
+        await store.reports.add("main", date(2025, 3, day), f'{{"day": {day}}}')
+    await store.reports.add("main", date(2025, 3, 2), '{"day": "2 again"}')
 
-    recent = await store.reports.recent(3)
+    recent = await store.reports.recent("main", 3)
 
     assert [r.report_date.day for r in recent] == [2, 3, 4]
     assert recent[0].payload_json == '{"day": "2 again"}'
-    assert await store.reports.recent(0) == []
+    assert recent[0].store == "main"
+    assert await store.reports.recent("main", 0) == []
+
+
+async def test_reports_are_kept_per_store(store: Store) -> None:
+    """Two WooCommerce stores reconciled on the same day keep one report each."""
+    await store.reports.add("main", date(2025, 3, 1), '{"store": "main"}')
+    await store.reports.add("outlet", date(2025, 3, 1), '{"store": "outlet"}')
+    await store.reports.add("outlet", date(2025, 3, 2), '{"store": "outlet", "day": 2}')
+
+    main = await store.reports.recent("main", 10)
+    outlet = await store.reports.recent("outlet", 10)
+
+    assert [(r.store, r.payload_json) for r in main] == [("main", '{"store": "main"}')]
+    assert [r.report_date.day for r in outlet] == [1, 2]
+    assert await store.reports.recent("elsewhere", 10) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Binding to an environment and NetSuite account
+
+
+async def test_a_store_keeps_the_binding_it_was_first_given(store: Store) -> None:
+    """Binding again to the same environment and account (however spelled) is a no-op."""
+    await store.bind(StoreBinding("sandbox", "1234567_SB1"))
+    await store.bind(StoreBinding("SANDBOX", "1234567-sb1"))
+    await store.cursors.set("orders:main:modified_after", "2025-01-01")
+    assert await store.cursors.get("orders:main:modified_after") == "2025-01-01"
+
+
+@pytest.mark.parametrize(
+    ("environment", "account_id"), [("prod", "1234567"), ("sandbox", "1234567_SB2")]
+)
+async def test_a_store_refuses_another_environment_or_account(
+    store: Store, environment: str, account_id: str
+) -> None:
+    """A store bound to sandbox refuses production, and another account, naming both."""
+    await store.bind(StoreBinding("sandbox", "1234567_SB1"))
+
+    with pytest.raises(StoreBindingError) as refused:
+        await store.bind(StoreBinding(environment, account_id))
+
+    message = str(refused.value)
+    assert "sandbox (NetSuite account 1234567_SB1)" in message
+    assert f"{environment} (NetSuite account {account_id})" in message
+    assert f"NSWOO_{environment.upper()}_STORE" in message
+    assert isinstance(refused.value, StorageError)
+    assert not refused.value.retryable
+    assert refused.value.bound == StoreBinding("sandbox", "1234567_SB1")
+    # Nothing changed: the first binding still holds.
+    await store.bind(StoreBinding("sandbox", "1234567_SB1"))
+
+
+async def test_of_two_concurrent_bindings_one_is_refused(store: Store) -> None:
+    """Bindings race on a fresh store: exactly one wins, the other is refused."""
+    outcomes: list[str] = []
+
+    async def bind(environment: str, account_id: str) -> None:
+        try:
+            await store.bind(StoreBinding(environment, account_id))
+            outcomes.append("bound")
+        except StoreBindingError:
+            outcomes.append("refused")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(bind, "prod", "1234567")
+        tg.start_soon(bind, "sandbox", "1234567_SB1")
+
+    assert sorted(outcomes) == ["bound", "refused"]
 
 
 async def test_closed_store_refuses_use(store: Store) -> None:

@@ -34,6 +34,7 @@ import httpx
 
 from ._config import load_config
 from ._settings import Environment, Settings, SettingsRefused, from_env, redact_url
+from ._storage import StoreBinding
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -212,6 +213,7 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
     from ._runtime import backend_problems
 
     problems.extend(backend_problems(settings))
+    bound = _store_binding(settings, problems)
     if problems:
         raise SettingsRefused(problems)
     netsuite, woocommerce = settings.netsuite, settings.woocommerce
@@ -251,6 +253,9 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
             "limiter": redact_url(settings.limiter_url),
         },
         "store": redact_url(settings.store_url),
+        "store_binding": None
+        if bound is None
+        else {"environment": bound.environment, "account_id": bound.account_id},
         "config": settings.config_path,
     }
     if ctx.json:
@@ -269,6 +274,7 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
         )
         ctx.write(f"              {_status_line(woo)}")
         ctx.write(f"store         {redact_url(settings.store_url)}")
+        ctx.write(f"              {'bound to ' + str(bound) if bound else 'not bound yet'}")
         ctx.write(f"limiter       {redact_url(settings.limiter_url)}")
         ctx.write(f"config        {settings.config_path or '(not set)'}")
         if not checked:
@@ -277,6 +283,24 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
             ctx.write("all checks passed" if report["ok"] else "some checks failed")
     failures = [code for _, ok, _, code in outcomes if not ok]
     return max(failures, default=ExitCode.OK)
+
+
+def _store_binding(settings: Settings, problems: list[tuple[str, str]]) -> StoreBinding | None:
+    """The environment and account the store records, read without creating or changing it.
+
+    A store bound to another environment or account, or unreadable, is added to `problems`:
+    `check` refuses it as every command's start would.
+    """
+    from ._runtime import inspect_store, store_key
+
+    key = store_key(settings)
+    if settings.netsuite is None or any(k == key for k, _ in problems):
+        return None
+    try:
+        return anyio.run(inspect_store, settings)
+    except StorageError as exc:
+        problems.append((key, str(exc)))
+        return None
 
 
 def _status_line(status: Mapping[str, Any]) -> str:

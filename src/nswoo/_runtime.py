@@ -1,7 +1,9 @@
 """The composition root for commands: settings → config, store, limiters, clients.
 
 Commands and long-running services build what they need here, from one `Settings` and the
-mapping file it names, so every entry point wires nswoo the same way.
+mapping file it names, so every entry point wires nswoo the same way. The store is opened
+bound to the settings' environment and NetSuite account (DESIGN behaviour 3), so one store
+can never serve both sandbox and production.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ from ._clock import Clock, SystemClock
 from ._config import Config, load_config
 from ._limits import Limiter, LocalLimiter
 from ._order_sync import OrderSync
-from ._settings import Settings
-from ._storage import Store, open_store
+from ._settings import Settings, redact_url
+from ._storage import Store, StoreBinding, decide_binding, open_store, stored_binding
 from .errors import ConfigurationError
 from .netsuite._client import NetSuiteClient, open_netsuite
 from .woocommerce._client import WooClient
 
-__all__ = ["Runtime", "backend_problems", "open_runtime", "require_config"]
+__all__ = [
+    "Runtime",
+    "backend_problems",
+    "inspect_store",
+    "open_runtime",
+    "require_config",
+    "store_binding",
+    "store_key",
+]
 
 
 def require_config(settings: Settings) -> Config:
@@ -57,6 +67,43 @@ def backend_problems(settings: Settings) -> list[tuple[str, str]]:
             )
         )
     return problems
+
+
+def store_key(settings: Settings) -> str:
+    """The variable the store URL comes from: `NSWOO_<ENV>_STORE`."""
+    return f"NSWOO_{settings.environment.upper()}_STORE"
+
+
+def store_binding(settings: Settings) -> StoreBinding:
+    """The environment and NetSuite account the store of `settings` must belong to.
+
+    Raises:
+        ConfigurationError: NetSuite is not configured (no account to bind to).
+    """
+    return StoreBinding(settings.environment, settings.require_netsuite().account_id)
+
+
+async def inspect_store(settings: Settings) -> StoreBinding | None:
+    """What `nswoo check` reports about the store: the binding it records, if any.
+
+    Creates and changes nothing (a store not created yet, or not bound yet, is bound at
+    its first real use).
+
+    Returns:
+        The recorded binding, equal to `store_binding(settings)`; None when not bound yet.
+
+    Raises:
+        StoreBindingError: the store belongs to another environment or NetSuite account.
+        StorageError: the store exists but cannot be read.
+        ConfigurationError: the store URL is refused, or NetSuite is not configured.
+    """
+    wanted = store_binding(settings)
+    url = settings.store_url
+    bound = await stored_binding(url, key=store_key(settings))
+    if bound is not None:
+        scheme = url.split("://", 1)[0].lower()
+        decide_binding(bound, wanted, location=redact_url(url), backend=scheme)
+    return bound
 
 
 def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:
@@ -105,13 +152,20 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
 
     Raises:
         ConfigurationError: a system or the mapping file is missing or refused.
+        StoreBindingError: the store belongs to another environment or NetSuite account.
         StorageError: the store cannot be opened.
     """
     clock = clock or SystemClock()
     config = require_config(settings)
     ns_settings, woo_settings = settings.require_netsuite(), settings.require_woocommerce()
-    key = f"NSWOO_{settings.environment.upper()}_STORE"
-    store = await open_store(settings.store_url, clock=clock, key=key)
+    binding = store_binding(settings)
+    store = await open_store(
+        settings.store_url,
+        clock=clock,
+        key=store_key(settings),
+        environment=binding.environment,
+        account_id=binding.account_id,
+    )
     try:
         netsuite = open_netsuite(
             ns_settings, limiter=_limiter(settings, ns_settings.concurrency, clock), clock=clock

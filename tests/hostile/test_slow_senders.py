@@ -151,7 +151,7 @@ async def test_slow_bodies_get_408_and_are_closed_while_deliveries_are_answered(
     assert receiver.stats.rejected == {408: SLOW_CLIENTS}
     assert answers, "no delivery was tried during the attack"
     assert {status for status, _ in answers} == {200}
-    assert max(seconds for _, seconds in answers) < 2.0
+    assert max(seconds for _, seconds in answers) < 3.0
     assert receiver.stats.accepted == len(answers)
 
 
@@ -194,7 +194,7 @@ async def test_slow_request_heads_are_closed_while_deliveries_are_answered(
     assert max(seconds for _, seconds in results) < bound
     assert min(seconds for _, seconds in results) >= HEADER_TIMEOUT * 0.9
     assert {status for status, _ in answers} == {200}
-    assert max(seconds for _, seconds in answers) < 2.0
+    assert max(seconds for _, seconds in answers) < 3.0
 
 
 async def test_a_kept_alive_connection_gets_the_head_deadline_again() -> None:

@@ -181,6 +181,7 @@ def test_map_order_rejects_out_of_range_amounts_on_an_order_built_directly() -> 
         attrs.evolve(order, total=Decimal("1e999999999")),
         attrs.evolve(order, total=Decimal(SIXTY_ONE_DIGITS)),
         attrs.evolve(order, line_items=(attrs.evolve(order.line_items[0], quantity=10**30),)),
+        attrs.evolve(order, line_items=(attrs.evolve(order.line_items[0], quantity=10**5000),)),
     ):
         result = map_order(bad, config=config, items={"A": 11}, customer_id=107)
         assert isinstance(result, Rejection)

@@ -369,6 +369,9 @@ def test_integer_and_quantity_bounds() -> None:
     assert quantity_problem(9_999_999_999) is None
     assert quantity_problem(-9_999_999_999) is None
     assert quantity_problem(10**10) is not None
+    # Past 4300 digits Python cannot even print an int: the message says its size instead.
+    assert "about 5001 digits" in (quantity_problem(10**5000) or "")
+    assert "negative integer of about 51 digits" in (integer_problem(-(10**50)) or "")
 
 
 def test_product_prices_may_carry_unrounded_digits_but_not_huge_ones() -> None:

@@ -82,6 +82,10 @@ _SHOWN_CHARS = 32
 
 def _shown(value: object) -> str:
     """A value for a message: its own text, cut short (a hostile value can be megabytes)."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        # str() of a huge int is slow, and past 4300 digits Python refuses it outright.
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'a negative' if value < 0 else 'an'} integer of about {digits} digits"
     text = str(value)
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 

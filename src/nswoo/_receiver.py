@@ -294,12 +294,12 @@ class WebhookReceiver:
         )
 
     async def pending(self) -> int:
-        """How many inbox items are not done yet (for `GET /healthz`).
+        """How many of this store's inbox items are not done yet (for `GET /healthz`).
 
         Raises:
             StorageError: the store failed.
         """
-        return await self.store.inbox.pending_count()
+        return await self.store.inbox.pending_count(self.store_name)
 
     async def _persist(self, delivery: Delivery, body: bytes) -> ReceiverResponse:
         if delivery.ignorable:

@@ -99,3 +99,27 @@ async def test_two_stores_sharing_a_file_each_book_only_their_own_orders(tmp_pat
             lines = [line["item"]["id"] for line in mine[0]["item"]["items"]]
             assert lines == [item_ids[goods[name]]], f"{name} order {order_id} booked {lines}"
         assert len(booked[str(order_ids[0])]) == 2  # one per shop, never more
+
+
+async def test_each_receivers_health_counts_its_own_stores_inbox(tmp_path: Path) -> None:
+    """`/healthz` of one store's receiver reports that store's pending deliveries only."""
+    world = build_world(store="main")
+    body = {"main": b'{"id": 112, "status": "processing"}', "outlet": b'{"id": 112}'}
+    async with await SqliteStore.open(tmp_path / "nswoo.db") as store:
+        for name, count in (("main", 2), ("outlet", 3)):
+            for n in range(count):
+                await store.inbox.put(
+                    name, f"d-{n}", topic="order.created", order_id=112, body=body[name]
+                )
+        pending = {}
+        for name in ("main", "outlet"):
+            receiver = WebhookReceiver(
+                store=store,
+                store_name=name,
+                secret=world.webhook_secret,
+                max_body_bytes=world.config.webhooks.max_body_bytes,
+            )
+            async with serving(asgi_app(receiver)) as url, httpx.AsyncClient() as http:
+                pending[name] = (await http.get(f"{url}/healthz")).json()["inbox_pending"]
+
+    assert pending == {"main": 2, "outlet": 3}

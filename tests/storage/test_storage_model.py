@@ -1,4 +1,4 @@
-"""Model check: random claim/link/release sequences give the same answers on every backend."""
+"""Model check: random claim/link/release/lease sequences answer alike on every backend."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ _ops = st.one_of(
     st.tuples(st.just("link"), _keys, _owners, st.sampled_from(["100", "200"])),
     st.tuples(st.just("release"), _keys, _owners),
     st.tuples(st.just("get"), _keys),
+    st.tuples(st.just("lease"), _keys),
     st.tuples(st.just("advance"), st.sampled_from([1.0, 10.0, 31.0])),
 )
 
@@ -42,6 +43,8 @@ async def _apply(store: MemoryStore | SqliteStore, clock: FakeClock, op: tuple[A
                 return await links.release(shop, order, owner=owner)
             case ("get", (shop, order)):
                 return await links.get(shop, order)
+            case ("lease", (shop, order)):
+                return await links.lease(shop, order)
             case ("advance", seconds):
                 clock.advance(seconds)
                 return None

@@ -86,7 +86,9 @@ class InboxWorker:
         poll_interval: seconds `run` waits when the inbox was empty.
         max_attempts: takes after which an item that keeps failing is dead-lettered.
         busy_recheck: at most this many seconds before deliveries of an order leased by
-            another worker are looked at again (sooner when that lease ends sooner).
+            another worker are looked at again (sooner when that lease ends sooner). The
+            holder is usually alive and done in moments, so this is short; each look costs
+            one inbox take and one claim, never a NetSuite request.
         clock: time for the back-off after a run-wide failure, and for deferrals.
 
     Raises:
@@ -104,7 +106,7 @@ class InboxWorker:
         batch: int = 20,
         poll_interval: float = 0.5,
         max_attempts: int = 5,
-        busy_recheck: float = 30.0,
+        busy_recheck: float = 5.0,
         clock: Clock | None = None,
     ) -> None:
         if min(lease_seconds, batch, poll_interval, max_attempts, busy_recheck) <= 0:

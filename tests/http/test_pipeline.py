@@ -8,7 +8,7 @@ from email.utils import formatdate
 import anyio
 import httpx
 import pytest
-from tests.pipeline._server import FakePeer
+from tests.http._server import FakePeer
 
 from nswoo._clock import SystemClock
 from nswoo._http import (
@@ -21,7 +21,6 @@ from nswoo._http import (
     error_context,
     parse_retry_after,
 )
-from nswoo._limits import LocalLimiter, UnlimitedLimiter
 from nswoo._settings import Secret
 from nswoo.errors import (
     ApiError,
@@ -31,6 +30,7 @@ from nswoo.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from nswoo.limits._local import LocalLimiter, UnlimitedLimiter
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from nswoo._http import BearerAuth, HttpPipeline, RetryPolicy, TokenGrant, error_context
-from nswoo._limits import LocalLimiter
 from nswoo._settings import OAuth2Credentials, Secret
 from nswoo.errors import ApiError, AuthenticationError, RateLimited, ServiceUnavailable
+from nswoo.limits._local import LocalLimiter
 from nswoo.netsuite._auth import RefreshTokenSource
 from nswoo.testing import FakeClock
 

@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from nswoo._limits import LocalLimiter, UnlimitedLimiter
+from nswoo.limits._local import LocalLimiter, UnlimitedLimiter
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from nswoo._limits import LocalLimiter
+from nswoo.limits._local import LocalLimiter
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nswoo._storage import MemoryStore, Store
-from nswoo.sqlite import SqliteStore
+from nswoo.store._ports import MemoryStore, Store
+from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
 
 Reopen = Callable[[], Awaitable[Store]]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from nswoo._storage import MemoryStore, open_store
 from nswoo.errors import ConfigurationError
-from nswoo.sqlite import SqliteStore
+from nswoo.store._ports import MemoryStore, open_store
+from nswoo.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from nswoo._storage import AlreadyLinked, Claimed
 from nswoo.errors import StorageError
-from nswoo.sqlite import SCHEMA_VERSION, SqliteStore
+from nswoo.store._ports import AlreadyLinked, Claimed
+from nswoo.store.sqlite import SCHEMA_VERSION, SqliteStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -126,8 +126,8 @@ _CLAIMER = """
 import json, sys
 from pathlib import Path
 import anyio
-from nswoo._storage import Claimed
-from nswoo.sqlite import SqliteStore
+from nswoo.store._ports import Claimed
+from nswoo.store.sqlite import SqliteStore
 
 async def main(path, owner, go, n, descending):
     keys = iter(range(n - 1, -1, -1) if descending else range(n))

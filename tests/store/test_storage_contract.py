@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import anyio
 import pytest
 
-from nswoo._storage import (
+from nswoo.errors import StorageError
+from nswoo.store._ports import (
     AlreadyLinked,
     Busy,
     Claim,
@@ -16,7 +17,6 @@ from nswoo._storage import (
     Store,
     claim_or_wait,
 )
-from nswoo.errors import StorageError
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nswoo._storage import Claimed, MemoryStore
 from nswoo.errors import StorageError
-from nswoo.sqlite import SqliteStore
+from nswoo.store._ports import Claimed, MemoryStore
+from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -21,15 +21,14 @@ import anyio
 import attrs
 import httpx
 
-from ._config import OrdersConfig
-from ._inbox_worker import InboxWorker
-from ._limits import LocalLimiter
-from ._order_sync import OrderSync, SyncReport
-from ._receiver import WEBHOOK_PATH, WebhookReceiver, asgi_app
-from ._settings import SettingsRefused, from_env
-from .sqlite import SqliteStore
-from .testing._faults import FaultPlan, SlowCommit
-from .testing._world import SimWorld, build_world
+from .._settings import OrdersConfig, SettingsRefused, from_env
+from ..limits._local import LocalLimiter
+from ..orders._inbox import InboxWorker
+from ..orders._receiver import WEBHOOK_PATH, WebhookReceiver, asgi_app
+from ..orders._sync import OrderSync, SyncReport
+from ..store.sqlite import SqliteStore
+from ..testing._faults import FaultPlan, SlowCommit
+from ..testing._world import SimWorld, build_world
 
 __all__ = ["DemoOptions", "run_demo"]
 

@@ -33,10 +33,9 @@ import attrs
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from ._clock import Clock, SystemClock
-from ._limits import Limiter
-from ._settings import Secret
-from .errors import (
+from .._clock import Clock, SystemClock
+from .._settings import Secret
+from ..errors import (
     ApiContext,
     ApiError,
     AuthenticationError,
@@ -45,6 +44,7 @@ from .errors import (
     ServiceUnavailable,
     System,
 )
+from ..limits._local import Limiter
 
 __all__ = [
     "BasicAuth",

@@ -29,7 +29,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = [
     "AuthKind",

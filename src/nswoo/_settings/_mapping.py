@@ -2,7 +2,7 @@
 
 It says how orders map (store name, custom field, customer, order-level items), which
 locations and owners stock comes from, reconciliation tolerances and where alerts go. Secrets
-stay in environment variables (`_settings.py`). Unknown keys, wrong types and bad values are
+stay in environment variables (`_env.py`). Unknown keys, wrong types and bad values are
 refused in one `SettingsRefused` whose problems name the full key path
 (`orders.customer.strategy`); money is `Decimal`, never float.
 """
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._settings import SettingsRefused, is_loopback_host, redact_url
+from ._env import SettingsRefused, is_loopback_host, redact_url
 
 __all__ = [
     "Config",

@@ -16,11 +16,11 @@ from typing import TextIO
 
 import anyio
 
-from ._cli import Command, Context, ExitCode, Probe
-from ._order_sync import SyncReport
+from .._settings import Settings
+from ..errors import ConfigurationError
+from ..orders._sync import SyncReport
+from ._main import Command, Context, ExitCode, Probe
 from ._runtime import open_runtime
-from ._settings import Settings
-from .errors import ConfigurationError
 
 __all__ = ["commands", "probes"]
 
@@ -30,7 +30,7 @@ __all__ = ["commands", "probes"]
 
 
 async def _probe_netsuite(settings: Settings) -> str:
-    from .netsuite._client import open_netsuite, probe
+    from ..netsuite._client import open_netsuite, probe
 
     async with open_netsuite(settings.require_netsuite()) as ns:
         result = await probe(ns)
@@ -38,7 +38,7 @@ async def _probe_netsuite(settings: Settings) -> str:
 
 
 async def _probe_woocommerce(settings: Settings) -> str:
-    from .woocommerce._client import check_store
+    from ..woocommerce._client import check_store
 
     return await check_store(settings.require_woocommerce())
 
@@ -155,8 +155,8 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 
 
 def _webhooks_serve(args: argparse.Namespace, ctx: Context) -> int:
-    from ._inbox_worker import InboxWorker
-    from ._receiver import WebhookReceiver
+    from ..orders._inbox import InboxWorker
+    from ..orders._receiver import WebhookReceiver
     from ._serve import serve
 
     settings = ctx.settings()
@@ -211,7 +211,7 @@ def _configure_sim(parser: argparse.ArgumentParser) -> None:
 
 def _sim(args: argparse.Namespace, ctx: Context) -> int:
     try:
-        from .testing._server import run_sim
+        from ..testing._server import run_sim
     except ImportError as exc:  # pragma: no cover - uvicorn missing
         raise ConfigurationError(
             f"nswoo sim needs the server extra: pip install 'nswoo[server]' ({exc.name})"
@@ -284,7 +284,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args: argparse.Namespace, ctx: Context) -> int:
-    from ._demo import DemoOptions, render_text, run_demo
+    from .._demo._run import DemoOptions, render_text, run_demo
 
     def progress(line: str) -> None:
         # Progress goes to stderr with --json, so stdout holds exactly one JSON object.

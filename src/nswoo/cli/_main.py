@@ -32,9 +32,8 @@ import anyio
 import attrs
 import httpx
 
-from ._config import load_config
-from ._settings import Environment, Settings, SettingsRefused, from_env, redact_url
-from .errors import (
+from .._settings import Environment, Settings, SettingsRefused, from_env, load_config, redact_url
+from ..errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,

@@ -11,15 +11,14 @@ from contextlib import asynccontextmanager
 
 import attrs
 
-from ._clock import Clock, SystemClock
-from ._config import Config, load_config
-from ._limits import Limiter, LocalLimiter
-from ._order_sync import OrderSync
-from ._settings import Settings
-from ._storage import Store, open_store
-from .errors import ConfigurationError
-from .netsuite._client import NetSuiteClient, open_netsuite
-from .woocommerce._client import WooClient
+from .._clock import Clock, SystemClock
+from .._settings import Config, Settings, load_config
+from ..errors import ConfigurationError
+from ..limits._local import Limiter, LocalLimiter
+from ..netsuite._client import NetSuiteClient, open_netsuite
+from ..orders._sync import OrderSync
+from ..store._ports import Store, open_store
+from ..woocommerce._client import WooClient
 
 __all__ = ["Runtime", "backend_problems", "open_runtime", "require_config"]
 

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 
 import anyio
 
-from ._inbox_worker import InboxWorker
-from ._receiver import WebhookReceiver, asgi_app
+from ..orders._inbox import InboxWorker
+from ..orders._receiver import WebhookReceiver, asgi_app
 
 __all__ = ["serve"]
 

@@ -19,7 +19,7 @@ from typing import Protocol
 import anyio
 import attrs
 
-from ._clock import Clock, SystemClock
+from .._clock import Clock, SystemClock
 
 __all__ = ["Limiter", "LimiterStats", "LocalLimiter", "Permit", "UnlimitedLimiter"]
 

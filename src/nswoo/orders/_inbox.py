@@ -24,12 +24,12 @@ from typing import Protocol
 import anyio
 import attrs
 
-from ._clock import Clock, SystemClock
-from ._order_sync import ImportResult, SyncReport, default_owner
-from ._storage import InboxItem, Store
-from .errors import AuthenticationError, ResponseInvalid, StorageError
-from .woocommerce._convert import loads, structure_order
-from .woocommerce._records import WooOrder
+from .._clock import Clock, SystemClock
+from ..errors import AuthenticationError, ResponseInvalid, StorageError
+from ..store._ports import InboxItem, Store
+from ..woocommerce._convert import loads, structure_order
+from ..woocommerce._records import WooOrder
+from ._sync import ImportResult, SyncReport, default_owner
 
 __all__ = ["InboxWorker", "OrderImporter"]
 

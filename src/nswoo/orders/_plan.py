@@ -31,15 +31,15 @@ from typing import Final, Literal
 
 import attrs
 
-from ._config import OrdersConfig
-from .netsuite._records import (
+from .._settings import OrdersConfig
+from ..netsuite._records import (
     Address,
     CustomerDraft,
     ExternalId,
     SalesOrderDraft,
     SalesOrderLine,
 )
-from .woocommerce._records import WooAddress, WooLineItem, WooOrder
+from ..woocommerce._records import WooAddress, WooLineItem, WooOrder
 
 __all__ = [
     "AlreadyImported",

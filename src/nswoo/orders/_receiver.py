@@ -38,12 +38,12 @@ from typing import Any
 
 import attrs
 
-from ._asgi import AsgiApp, Receive, Scope, Send, serve_lifespan
-from ._clock import Clock
-from ._settings import Secret
-from ._storage import Store
-from .errors import ConfigurationError, StorageError, WebhookError, WebhookTooLarge
-from .woocommerce._webhooks import Delivery, Ping, verify_delivery
+from .._clock import Clock
+from .._http import AsgiApp, Receive, Scope, Send, serve_lifespan
+from .._settings import Secret
+from ..errors import ConfigurationError, StorageError, WebhookError, WebhookTooLarge
+from ..store._ports import Store
+from ..woocommerce._webhooks import Delivery, Ping, verify_delivery
 
 __all__ = [
     "HEALTH_PATH",

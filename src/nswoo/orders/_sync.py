@@ -1,6 +1,6 @@
 """Order sync: WooCommerce orders → NetSuite sales orders, exactly once per order.
 
-The shell around the pure planner (`nswoo._orders.plan_import`), in three visible steps:
+The shell around the pure planner (`nswoo.orders._plan.plan_import`), in three visible steps:
 
 1. **gather**: claim the order key in storage (a lease; a second worker waits or gets the
    existing link), look for a sales order already carrying the key in NetSuite (SuiteQL on
@@ -32,21 +32,9 @@ from typing import Any, Literal
 import anyio
 import attrs
 
-from ._clock import Clock, SystemClock
-from ._config import OrdersConfig
-from ._orders import (
-    AlreadyImported,
-    CreateSalesOrder,
-    DeadLetterOrder,
-    IgnoreOrder,
-    customer_draft,
-    order_key,
-    plan_import,
-    screen_order,
-    skus_of,
-)
-from ._storage import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
-from .errors import (
+from .._clock import Clock, SystemClock
+from .._settings import OrdersConfig
+from ..errors import (
     ApiError,
     AuthenticationError,
     DuplicateRecord,
@@ -57,12 +45,24 @@ from .errors import (
     SchemaDriftError,
     StorageError,
 )
-from .netsuite._client import NetSuiteClient
-from .netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
-from .netsuite._suiteql import SqlValue, ident, suiteql_query, text
-from .woocommerce._client import WooClient
-from .woocommerce._convert import dumps, loads, structure_order, unstructure_order
-from .woocommerce._records import WooOrder
+from ..netsuite._client import NetSuiteClient
+from ..netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
+from ..netsuite._suiteql import SqlValue, ident, suiteql_query, text
+from ..store._ports import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
+from ..woocommerce._client import WooClient
+from ..woocommerce._convert import dumps, loads, structure_order, unstructure_order
+from ..woocommerce._records import WooOrder
+from ._plan import (
+    AlreadyImported,
+    CreateSalesOrder,
+    DeadLetterOrder,
+    IgnoreOrder,
+    customer_draft,
+    order_key,
+    plan_import,
+    screen_order,
+    skus_of,
+)
 
 __all__ = ["ImportResult", "Outcome", "OrderSync", "SyncReport"]
 

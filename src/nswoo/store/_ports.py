@@ -2,9 +2,9 @@
 
 Each port is a small `typing.Protocol` named after the domain, with its contract in the
 docstring. Implement one without importing a base class. nswoo ships three implementations:
-`MemoryStore` here (tests, and users' tests through `nswoo.testing`), `nswoo.sqlite.SqliteStore`
-(the embedded default), and PostgreSQL later. All of them keep the same observable contract,
-which `tests/storage` checks against each.
+`MemoryStore` here (tests, and users' tests through `nswoo.testing`),
+`nswoo.store.sqlite.SqliteStore` (the embedded default), and PostgreSQL later. All of them keep
+the same observable contract, which `tests/store` checks against each.
 
 Key for orders: `(store, order_id)`, the WooCommerce store name from `[orders] store` and the
 WooCommerce order id. Lease expiries are epoch seconds on the injected `Clock.time()` scale;
@@ -21,8 +21,8 @@ from typing import Protocol, Self
 import anyio
 import attrs
 
-from ._clock import Clock, SystemClock
-from .errors import ConfigurationError, StorageError
+from .._clock import Clock, SystemClock
+from ..errors import ConfigurationError, StorageError
 
 __all__ = [
     "AlreadyLinked",
@@ -974,7 +974,7 @@ async def open_store(url: str, *, clock: Clock | None = None, key: str = _SETTIN
     URL forms:
 
     - `sqlite:///relative/path.db`, `sqlite:////absolute/path.db`: the embedded default
-      (`nswoo.sqlite.SqliteStore`), safe for several processes on one host.
+      (`nswoo.store.sqlite.SqliteStore`), safe for several processes on one host.
     - `memory://`: `MemoryStore`, gone at exit (tests and demos only).
     - `postgresql://...`: planned; refused for now.
 

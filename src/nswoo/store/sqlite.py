@@ -1,7 +1,7 @@
 """The embedded SQLite store: nswoo's default, safe for several processes on one host.
 
 ```python
-from nswoo.sqlite import SqliteStore
+from nswoo.store.sqlite import SqliteStore
 
 async with await SqliteStore.open("nswoo-prod.db") as store:
     answer = await store.order_links.claim("main", 40001, owner="worker-1", lease_seconds=120)
@@ -39,8 +39,9 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from ._clock import Clock, SystemClock
-from ._storage import (
+from .._clock import Clock, SystemClock
+from ..errors import StorageError
+from ._ports import (
     DEFAULT_INBOX_RETENTION,
     Claim,
     ClosingStore,
@@ -62,7 +63,6 @@ from ._storage import (
     link_from_row,
     utc,
 )
-from .errors import StorageError
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from nswoo._config import OrdersConfig
+from nswoo._settings import OrdersConfig
 from nswoo.testing._factories import OrderLine, make_order
 from nswoo.woocommerce import WooOrder, structure_order
 

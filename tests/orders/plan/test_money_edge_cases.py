@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from nswoo._config import OrdersConfig
-from nswoo._orders import Rejection, map_order
+from nswoo._settings import OrdersConfig
 from nswoo.netsuite import SalesOrderDraft
+from nswoo.orders._plan import Rejection, map_order
 from nswoo.testing import make_order
 from nswoo.woocommerce import WooOrder, structure_order
 

@@ -10,7 +10,7 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.core.strategies import (
+from tests.orders.plan.strategies import (
     INJECTION,
     all_items,
     mapping_configs,
@@ -19,9 +19,10 @@ from tests.core.strategies import (
     stores,
 )
 
-import nswoo._orders
-from nswoo._config import CustomerStrategy, OrdersConfig
-from nswoo._orders import (
+import nswoo.orders._plan
+from nswoo._settings import CustomerStrategy, OrdersConfig
+from nswoo.netsuite import Address, ExternalId, SalesOrderDraft, SalesOrderLine
+from nswoo.orders._plan import (
     AlreadyImported,
     CreateSalesOrder,
     DeadLetterOrder,
@@ -37,11 +38,10 @@ from nswoo._orders import (
     skus_of,
     total_tolerance,
 )
-from nswoo.netsuite import Address, ExternalId, SalesOrderDraft, SalesOrderLine
 from nswoo.testing._factories import make_order
 from nswoo.woocommerce import WooOrder, WooRefund, loads, structure_order
 
-EXAMPLE = Path(__file__).parents[1] / "woocommerce" / "fixtures" / "woo_order_example.json"
+EXAMPLE = Path(__file__).parents[2] / "woocommerce" / "fixtures" / "woo_order_example.json"
 CONFIG = OrdersConfig(store="main")
 CUSTOMER = 107
 
@@ -622,7 +622,7 @@ _ALLOWED_IMPORTS = {
     "hashlib",
     "re",
     "typing",
-    "_config",
+    "_settings",
     "netsuite._records",
     "woocommerce._records",
 }
@@ -630,7 +630,7 @@ _ALLOWED_IMPORTS = {
 
 def test_order_core_imports_only_pure_modules() -> None:
     """The mapper imports no I/O, clock, randomness or logging: only the allow-listed modules."""
-    tree = ast.parse(Path(nswoo._orders.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(nswoo.orders._plan.__file__).read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

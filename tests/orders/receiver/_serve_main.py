@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.receiver._support import SECRET, STORE, FakeOrderSync
+from tests.orders.receiver._support import SECRET, STORE, FakeOrderSync
 
-from nswoo._inbox_worker import InboxWorker
-from nswoo._receiver import WebhookReceiver
-from nswoo._serve import serve
-from nswoo.sqlite import SqliteStore
+from nswoo.cli._serve import serve
+from nswoo.orders._inbox import InboxWorker
+from nswoo.orders._receiver import WebhookReceiver
+from nswoo.store.sqlite import SqliteStore
 
 
 async def main(path: str) -> int:

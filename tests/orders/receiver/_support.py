@@ -12,12 +12,12 @@ from typing import Any
 import anyio
 import attrs
 
-from nswoo._order_sync import ImportResult
 from nswoo._settings import Secret
+from nswoo.orders._sync import ImportResult
 from nswoo.woocommerce._records import WooOrder
 from nswoo.woocommerce._webhooks import sign_body
 
-ORDER_EXAMPLE = Path(__file__).parents[1] / "woocommerce" / "fixtures" / "woo_order_example.json"
+ORDER_EXAMPLE = Path(__file__).parents[2] / "woocommerce" / "fixtures" / "woo_order_example.json"
 SECRET = Secret("whsec-receiver-test")
 STORE = "main"
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.receiver._support import SECRET, STORE, order_body, serving, signed
+from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
-from nswoo._receiver import WebhookReceiver, asgi_app
-from nswoo._storage import MemoryStore
+from nswoo.orders._receiver import WebhookReceiver, asgi_app
+from nswoo.store._ports import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.receiver._support import serving
+from tests.orders.receiver._support import serving
 
-from nswoo._inbox_worker import InboxWorker
-from nswoo._order_sync import OrderSync
-from nswoo._receiver import WebhookReceiver, asgi_app
-from nswoo._storage import MemoryStore
+from nswoo.orders._inbox import InboxWorker
+from nswoo.orders._receiver import WebhookReceiver, asgi_app
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import build_world
 from nswoo.woocommerce._webhooks import sign_body
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from tests.receiver._support import STORE, FakeOrderSync, order_body
+from tests.orders.receiver._support import STORE, FakeOrderSync, order_body
 
-from nswoo._inbox_worker import InboxWorker
-from nswoo._storage import MemoryStore
 from nswoo.errors import AuthenticationError, ServiceUnavailable
+from nswoo.orders._inbox import InboxWorker
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

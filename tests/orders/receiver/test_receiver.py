@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.receiver._support import SECRET, STORE, order_body, signed
+from tests.orders.receiver._support import SECRET, STORE, order_body, signed
 
-from nswoo._receiver import ReceiverResponse, WebhookReceiver, derived_delivery_id, inbox_key
 from nswoo._settings import Secret
-from nswoo._storage import MemoryStore
 from nswoo.errors import ConfigurationError
+from nswoo.orders._receiver import ReceiverResponse, WebhookReceiver, derived_delivery_id, inbox_key
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -12,14 +12,14 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from tests.receiver._support import order_body, signed
+from tests.orders.receiver._support import order_body, signed
 
-from nswoo.sqlite import SqliteStore
+from nswoo.store.sqlite import SqliteStore
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 SCRIPT = (
     "import sys, anyio; from functools import partial; "
-    "from tests.receiver._serve_main import main; "
+    "from tests.orders.receiver._serve_main import main; "
     "sys.exit(anyio.run(partial(main, sys.argv[1])))"
 )
 

@@ -7,11 +7,11 @@ import attrs
 import httpx
 import pytest
 
-from nswoo._config import CustomerStrategy
-from nswoo._limits import UnlimitedLimiter
-from nswoo._order_sync import OrderSync
-from nswoo._storage import MemoryStore
+from nswoo._settings import CustomerStrategy
 from nswoo.errors import OutcomeUnknown
+from nswoo.limits._local import UnlimitedLimiter
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing._faults import FaultPlan, SlowCommit
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._client import WooClient

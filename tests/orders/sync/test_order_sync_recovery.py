@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from nswoo._order_sync import OrderSync
-from nswoo._storage import MemoryStore
 from nswoo.errors import AuthenticationError
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._faults import ErrorBurst, FaultPlan
 from nswoo.testing._world import SimWorld, build_world

@@ -23,8 +23,8 @@ from oauthlib.oauth1.rfc5849.utils import parse_authorization_header, unescape
 
 from nswoo._clock import Clock
 
-from ._faults import FaultInjector
-from ._netsuite_sim_bodies import ErrorBody, invalid_login
+from .._faults import FaultInjector
+from ._bodies import ErrorBody, invalid_login
 
 __all__ = ["ALLOWED_ASSERTION_ALGORITHMS", "SCOPES", "AuditEntry", "Authority", "TokenAnswer"]
 

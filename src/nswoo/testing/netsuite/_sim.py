@@ -23,13 +23,13 @@ from urllib.parse import parse_qsl, unquote
 import attrs
 import httpx
 
-from nswoo._asgi import AsgiApp, Receive, Scope, Send, serve_lifespan
 from nswoo._clock import Clock, SystemClock
+from nswoo._http import AsgiApp, Receive, Scope, Send, serve_lifespan
 
-from . import _netsuite_sim_bodies as bodies
-from ._faults import FaultInjector, FaultPlan, SchemaChange
-from ._netsuite_sim_auth import AuditEntry, Authority
-from ._netsuite_sim_store import (
+from .._faults import FaultInjector, FaultPlan, SchemaChange
+from . import _bodies as bodies
+from ._auth import AuditEntry, Authority
+from ._store import (
     FieldType,
     QueryRefused,
     RecordError,

@@ -19,7 +19,7 @@ import attrs
 
 from nswoo._clock import Clock
 
-from . import _netsuite_sim_bodies as bodies
+from . import _bodies as bodies
 
 __all__ = [
     "CustomField",

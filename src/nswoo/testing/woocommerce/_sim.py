@@ -28,10 +28,10 @@ import anyio
 import attrs
 import httpx
 
-from .._asgi import serve_lifespan
-from .._clock import Clock, SystemClock
-from ._faults import FaultInjector, FaultPlan
-from ._woo_sim_store import (
+from ..._clock import Clock, SystemClock
+from ..._http import serve_lifespan
+from .._faults import FaultInjector, FaultPlan
+from ._store import (
     ORDER_STATUSES,
     RestError,
     StockWrite,
@@ -42,7 +42,7 @@ from ._woo_sim_store import (
     invalid_id,
     variation_through_products,
 )
-from ._woo_sim_webhooks import (
+from ._webhooks import (
     DeliveryResult,
     WebhookSender,
     WebhookSubscription,

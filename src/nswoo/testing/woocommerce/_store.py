@@ -2,7 +2,7 @@
 
 No HTTP here: `WooStore` keeps the catalog and orders, applies wc/v3 write semantics and the
 stock reduction/restoration rules, and renders resources through the payload factories. The
-HTTP layer (`_woo_sim.py`) validates requests and turns `RestError` into WooCommerce's error
+HTTP layer (`_sim.py`) validates requests and turns `RestError` into WooCommerce's error
 body. Facts cite `reference/woocommerce.md` by section.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._factories import OrderLine, make_order, make_product, make_variation, stock_status_for
+from .._factories import OrderLine, make_order, make_product, make_variation, stock_status_for
 
 __all__ = ["RestError", "StockWrite", "WooStore"]
 

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import anyio
 import attrs
 
-from nswoo._limits import LimiterStats, Permit
+from nswoo.limits._local import LimiterStats, Permit
 
 
 def machine() -> str:

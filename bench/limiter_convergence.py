@@ -52,8 +52,8 @@ from _common import FixedLimiter, machine, percentile, table
 
 from nswoo._clock import SystemClock
 from nswoo._http import RetryPolicy
-from nswoo._limits import Limiter, LimiterStats, LocalLimiter
 from nswoo.errors import ApiError
+from nswoo.limits._local import Limiter, LimiterStats, LocalLimiter
 from nswoo.netsuite import NetSuiteClient, netsuite_auth
 from nswoo.testing import FaultPlan, NetSuiteSimStats, build_world
 

@@ -45,9 +45,9 @@ import attrs
 from _common import FixedLimiter, machine, table
 
 from nswoo._clock import SystemClock
-from nswoo._limits import Limiter, LocalLimiter
-from nswoo._order_sync import OrderSync
-from nswoo._storage import MemoryStore
+from nswoo.limits._local import Limiter, LocalLimiter
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import DEFAULT_CATALOG, FaultPlan, build_world
 from nswoo.woocommerce._convert import structure_order
 

@@ -44,9 +44,9 @@ from _common import machine, table
 
 from nswoo._clock import Clock, SystemClock
 from nswoo._http import Credential, RequestAuth, TokenSource
-from nswoo._limits import UnlimitedLimiter
 from nswoo._settings import M2MCredentials, Secret
 from nswoo.errors import ApiError
+from nswoo.limits._local import UnlimitedLimiter
 from nswoo.netsuite import M2MTokenSource, NetSuiteClient, netsuite_auth
 from nswoo.testing import FaultPlan, build_world
 

@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from nswoo._order_sync import ImportResult, OrderSync
-from nswoo._storage import DeadLetter
+from nswoo.orders._sync import ImportResult, OrderSync
+from nswoo.store._ports import DeadLetter
 from nswoo.testing import (
     DEFAULT_CATALOG,
     ErrorBurst,

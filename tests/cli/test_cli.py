@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nswoo._cli import Command, Context, ExitCode, Probe, exit_code_for, main, run
 from nswoo._settings import Settings
+from nswoo.cli._main import Command, Context, ExitCode, Probe, exit_code_for, main, run
 from nswoo.errors import (
     AuthenticationError,
     ConfigurationError,

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nswoo._cli import run
-from nswoo._config import parse_config
-from nswoo._settings import SettingsRefused
+from nswoo._settings import SettingsRefused, parse_config
+from nswoo.cli._main import run
 
 _ENV = {
     "NS_SANDBOX_ACCOUNT_ID": "1234567_SB1",

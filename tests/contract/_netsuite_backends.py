@@ -21,8 +21,8 @@ import attrs
 import httpx
 import respx
 
-from nswoo._limits import LocalLimiter
 from nswoo._settings import M2MCredentials, NetSuiteSettings, Secret
+from nswoo.limits._local import LocalLimiter
 from nswoo.netsuite import NetSuiteClient, open_netsuite
 from nswoo.testing import FakeClock, FaultPlan, NetSuiteSimulator, generate_m2m_key_pair
 

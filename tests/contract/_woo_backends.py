@@ -21,8 +21,8 @@ import httpx
 import respx
 
 from nswoo._http import RetryPolicy
-from nswoo._limits import LocalLimiter
 from nswoo._settings import Secret, WooSettings
+from nswoo.limits._local import LocalLimiter
 from nswoo.testing import FakeClock, WooSimulator
 from nswoo.woocommerce import WooClient
 

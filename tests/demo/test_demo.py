@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from nswoo._demo import DemoOptions, run_demo
-from nswoo._order_sync import OrderSync
+from nswoo._demo._run import DemoOptions, run_demo
+from nswoo.orders._sync import OrderSync
 
 pytestmark = pytest.mark.anyio
 

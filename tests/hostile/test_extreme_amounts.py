@@ -19,13 +19,12 @@ import attrs
 import httpx
 import pytest
 
-from nswoo._config import OrdersConfig
-from nswoo._limits import LocalLimiter
-from nswoo._order_sync import ImportResult, OrderSync
-from nswoo._orders import Rejection, map_order
-from nswoo._settings import Secret
-from nswoo._storage import MemoryStore
+from nswoo._settings import OrdersConfig, Secret
 from nswoo.errors import ResponseInvalid, WebhookPayloadInvalid
+from nswoo.limits._local import LocalLimiter
+from nswoo.orders._plan import Rejection, map_order
+from nswoo.orders._sync import ImportResult, OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import make_order
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce import sign_body, verify_delivery

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from nswoo._limits import LocalLimiter
-from nswoo._order_sync import OrderSync
-from nswoo._orders import next_cursor
-from nswoo._storage import MemoryStore
+from nswoo.limits._local import LocalLimiter
+from nswoo.orders._plan import next_cursor
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import MemoryStore
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._client import WooClient

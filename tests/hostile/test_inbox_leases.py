@@ -13,11 +13,11 @@ from pathlib import Path
 import anyio
 import pytest
 
-from nswoo._inbox_worker import InboxWorker
-from nswoo._order_sync import OrderSync
-from nswoo._storage import Store
 from nswoo.netsuite._client import NetSuiteClient
-from nswoo.sqlite import SqliteStore
+from nswoo.orders._inbox import InboxWorker
+from nswoo.orders._sync import OrderSync
+from nswoo.store._ports import Store
+from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock, SimWorld, build_world
 from nswoo.woocommerce._convert import dumps
 

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.receiver._support import SECRET, STORE, order_body, serving, signed
+from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
-from nswoo._receiver import WebhookReceiver, asgi_app
-from nswoo.sqlite import SqliteStore
+from nswoo.orders._receiver import WebhookReceiver, asgi_app
+from nswoo.store.sqlite import SqliteStore
 from nswoo.woocommerce._webhooks import sign_body
 
 pytestmark = pytest.mark.anyio

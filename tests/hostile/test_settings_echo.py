@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from nswoo._config import load_config, parse_config
-from nswoo._settings import SettingsRefused, from_env, shown_path, shown_value
+from nswoo._settings import SettingsRefused, from_env, load_config, parse_config
+from nswoo._settings._env import shown_path, shown_value
 
 # Secret-looking: long, random, letters and digits only, so it passes character checks
 # (account ids) and reaches the checks that used to echo it.

@@ -17,12 +17,12 @@ import anyio
 import httpx
 import pytest
 from anyio.abc import SocketStream
-from tests.receiver._support import SECRET, STORE, order_body, serving, signed
+from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
-from nswoo._receiver import DEFAULT_BODY_TIMEOUT, WebhookReceiver, asgi_app
-from nswoo._serve import DEFAULT_HEADER_TIMEOUT, server_config
-from nswoo._storage import MemoryStore
+from nswoo.cli._serve import DEFAULT_HEADER_TIMEOUT, server_config
 from nswoo.errors import ConfigurationError
+from nswoo.orders._receiver import DEFAULT_BODY_TIMEOUT, WebhookReceiver, asgi_app
+from nswoo.store._ports import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

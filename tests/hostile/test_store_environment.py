@@ -26,7 +26,7 @@ import anyio.to_thread
 import pytest
 from tests.acceptance._sim import base_environ, parse_exports
 
-from nswoo._cli import run
+from nswoo.cli._main import run
 from nswoo.testing import NetSuiteSimulator, WooSimulator
 from nswoo.testing._keys import generate_m2m_key_pair
 from nswoo.testing._server import seed_demo_catalog, serve_simulators, sim_exports

@@ -17,11 +17,11 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from tests.receiver._support import SECRET, STORE, order_body, serving, signed
+from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
-from nswoo._receiver import WebhookReceiver, asgi_app
 from nswoo.errors import StorageError
-from nswoo.sqlite import SqliteStore
+from nswoo.orders._receiver import WebhookReceiver, asgi_app
+from nswoo.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from nswoo._order_sync import OrderSync, SyncReport
-from nswoo._storage import MemoryStore
+from nswoo.orders._sync import OrderSync, SyncReport
+from nswoo.store._ports import MemoryStore
 from nswoo.testing import make_order
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._convert import structure_order

@@ -15,12 +15,12 @@ import anyio
 import attrs
 import httpx
 import pytest
-from tests.receiver._support import serving
+from tests.orders.receiver._support import serving
 
-from nswoo._inbox_worker import InboxWorker
-from nswoo._order_sync import OrderSync
-from nswoo._receiver import WebhookReceiver, asgi_app
-from nswoo.sqlite import SqliteStore
+from nswoo.orders._inbox import InboxWorker
+from nswoo.orders._receiver import WebhookReceiver, asgi_app
+from nswoo.orders._sync import OrderSync
+from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock, build_world
 
 pytestmark = pytest.mark.anyio

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from nswoo._http import RetryPolicy
-from nswoo._limits import LocalLimiter, UnlimitedLimiter
 from nswoo._settings import M2MCredentials, NetSuiteSettings, Secret, TbaCredentials
 from nswoo.errors import InvalidPayload, OutcomeUnknown, ResponseInvalid, SchemaDriftError
+from nswoo.limits._local import LocalLimiter, UnlimitedLimiter
 from nswoo.netsuite import (
     ExternalId,
     NetSuiteClient,

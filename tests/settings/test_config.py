@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nswoo._config import (
+from nswoo._settings import (
     Config,
     CustomerStrategy,
     InventoryConfig,
     OfficeHours,
     OwnerRule,
+    SettingsRefused,
     load_config,
     parse_config,
 )
-from nswoo._settings import SettingsRefused
 
 MINIMAL = """
 [orders]

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from nswoo._cli import run
 from nswoo._settings import SettingsRefused, from_env
+from nswoo.cli._main import run
 
 _KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7edgecaseSECRET"
 _PEM = "-----BEGIN PRIVATE KEY-----\n" + _KEY_BODY * 4 + "\n-----END PRIVATE KEY-----\n"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nswoo._cli import run
 from nswoo._settings import SettingsRefused, from_env
+from nswoo.cli._main import run
 
 TBA = {
     "CONSUMER_KEY": "consumer-key",

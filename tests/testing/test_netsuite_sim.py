@@ -23,7 +23,7 @@ from oauthlib.oauth1 import Client as OAuth1Client
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._faults import ErrorBurst, FaultPlan, SchemaChange, SlowCommit
 from nswoo.testing._keys import generate_m2m_key_pair
-from nswoo.testing._netsuite_sim import NetSuiteSimulator
+from nswoo.testing.netsuite._sim import NetSuiteSimulator
 
 pytestmark = pytest.mark.anyio
 

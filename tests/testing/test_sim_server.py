@@ -13,10 +13,10 @@ import anyio
 import httpx
 import pytest
 
-from nswoo._config import load_config
-from nswoo.testing._netsuite_sim import NetSuiteSimulator
+from nswoo._settings import load_config
 from nswoo.testing._server import run_sim, seed_demo_catalog, serve_simulators
-from nswoo.testing._woo_sim import WooSimulator
+from nswoo.testing.netsuite._sim import NetSuiteSimulator
+from nswoo.testing.woocommerce._sim import WooSimulator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

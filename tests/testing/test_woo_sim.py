@@ -16,8 +16,8 @@ import pytest
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._factories import make_order, make_product, make_variation
 from nswoo.testing._faults import ErrorBurst, FaultPlan
-from nswoo.testing._woo_sim import WooSimulator
-from nswoo.testing._woo_sim_webhooks import WebhookSubscription
+from nswoo.testing.woocommerce._sim import WooSimulator
+from nswoo.testing.woocommerce._webhooks import WebhookSubscription
 
 pytestmark = pytest.mark.anyio
 

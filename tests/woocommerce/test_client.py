@@ -15,7 +15,6 @@ import pytest
 import respx
 
 from nswoo._http import RetryPolicy
-from nswoo._limits import LocalLimiter
 from nswoo._settings import Secret, WooSettings
 from nswoo.errors import (
     AuthenticationError,
@@ -26,6 +25,7 @@ from nswoo.errors import (
     ResponseInvalid,
     ServiceUnavailable,
 )
+from nswoo.limits._local import LocalLimiter
 from nswoo.testing import FakeClock
 from nswoo.woocommerce import (
     BatchItemError,

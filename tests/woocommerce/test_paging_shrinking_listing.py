@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from nswoo._limits import LocalLimiter
 from nswoo._settings import Secret, WooSettings
+from nswoo.limits._local import LocalLimiter
 from nswoo.testing import FakeClock
-from nswoo.testing._woo_sim import WooSimulator
+from nswoo.testing.woocommerce._sim import WooSimulator
 from nswoo.woocommerce import WooClient
 
 pytestmark = pytest.mark.anyio

@@ -19,9 +19,9 @@ import httpx
 
 from .._clock import Clock, SystemClock
 from .._http import HttpPipeline, RequestAuth, RetryPolicy, error_context
-from .._limits import Limiter, LocalLimiter
 from .._settings import NetSuiteSettings
 from ..errors import InvalidPayload, ResponseInvalid
+from ..limits._local import Limiter, LocalLimiter
 from ._auth import netsuite_auth, unauthorized_hint
 from ._faults import read_json, translate
 from ._metadata import RecordSchema, parse_record_schema

@@ -13,8 +13,8 @@ Use them in your own integration's tests the way nswoo's tests do:
 
 from __future__ import annotations
 
-from .._limits import UnlimitedLimiter as UnlimitedLimiter
-from .._storage import MemoryStore as MemoryStore
+from ..limits._local import UnlimitedLimiter as UnlimitedLimiter
+from ..store._ports import MemoryStore as MemoryStore
 from ._clock import FakeClock as FakeClock
 from ._factories import OrderLine as OrderLine
 from ._factories import make_order as make_order
@@ -27,24 +27,24 @@ from ._faults import SchemaChange as SchemaChange
 from ._faults import SlowCommit as SlowCommit
 from ._faults import load_fault_plan as load_fault_plan
 from ._keys import generate_m2m_key_pair as generate_m2m_key_pair
-from ._netsuite_sim import NetSuiteSimStats as NetSuiteSimStats
-from ._netsuite_sim import NetSuiteSimulator as NetSuiteSimulator
-from ._netsuite_sim import SimRequest as SimRequest
 from ._server import DemoCatalog as DemoCatalog
 from ._server import SimulatorUrls as SimulatorUrls
 from ._server import run_sim as run_sim
 from ._server import seed_demo_catalog as seed_demo_catalog
 from ._server import serve_simulators as serve_simulators
 from ._server import sim_exports as sim_exports
-from ._woo_sim import BatchRecord as BatchRecord
-from ._woo_sim import RequestRecord as RequestRecord
-from ._woo_sim import WooSimulator as WooSimulator
-from ._woo_sim_webhooks import DeliveryResult as DeliveryResult
-from ._woo_sim_webhooks import WebhookSubscription as WebhookSubscription
 from ._world import DEFAULT_CATALOG as DEFAULT_CATALOG
 from ._world import CatalogItem as CatalogItem
 from ._world import SimWorld as SimWorld
 from ._world import build_world as build_world
+from .netsuite._sim import NetSuiteSimStats as NetSuiteSimStats
+from .netsuite._sim import NetSuiteSimulator as NetSuiteSimulator
+from .netsuite._sim import SimRequest as SimRequest
+from .woocommerce._sim import BatchRecord as BatchRecord
+from .woocommerce._sim import RequestRecord as RequestRecord
+from .woocommerce._sim import WooSimulator as WooSimulator
+from .woocommerce._webhooks import DeliveryResult as DeliveryResult
+from .woocommerce._webhooks import WebhookSubscription as WebhookSubscription
 
 __all__ = [
     "BatchRecord",

@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, TextIO
 import anyio
 import attrs
 
-from .._asgi import AsgiApp
+from .._http import AsgiApp
 from ._faults import FaultPlan, load_fault_plan
 from ._keys import generate_m2m_key_pair
-from ._woo_sim import ConnectionReset, WooSimulator
+from .woocommerce._sim import ConnectionReset, WooSimulator
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ._netsuite_sim import NetSuiteSimulator
+    from .netsuite._sim import NetSuiteSimulator
 
 __all__ = [
     "DemoCatalog",
@@ -305,7 +305,7 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
         ConfigurationError: the fault plan file is unreadable or invalid.
         OSError: a port is taken.
     """
-    from ._netsuite_sim import NetSuiteSimulator
+    from .netsuite._sim import NetSuiteSimulator
 
     ns_plan, woo_plan = side_plans(load_fault_plan(faults_path) if faults_path else FaultPlan())
     ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=ns_plan)

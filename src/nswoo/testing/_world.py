@@ -15,16 +15,15 @@ import attrs
 import httpx
 
 from .._clock import Clock, SystemClock
-from .._config import Config, parse_config
 from .._http import RetryPolicy
-from .._limits import Limiter, LocalLimiter
-from .._settings import M2MCredentials, NetSuiteSettings, Secret, WooSettings
+from .._settings import Config, M2MCredentials, NetSuiteSettings, Secret, WooSettings, parse_config
+from ..limits._local import Limiter, LocalLimiter
 from ..netsuite._client import NetSuiteClient, open_netsuite
 from ..woocommerce._client import WooClient
 from ._faults import FaultPlan
 from ._keys import generate_m2m_key_pair
-from ._netsuite_sim import NetSuiteSimulator
-from ._woo_sim import WooSimulator
+from .netsuite._sim import NetSuiteSimulator
+from .woocommerce._sim import WooSimulator
 
 __all__ = ["CatalogItem", "SimWorld", "build_world", "DEFAULT_CATALOG"]
 

@@ -25,9 +25,9 @@ import httpx
 
 from .._clock import Clock
 from .._http import BasicAuth, HttpPipeline, RequestAuth, RetryPolicy, error_context
-from .._limits import Limiter, LocalLimiter
 from .._settings import WooSettings
 from ..errors import ApiContext, ApiError, ConfigurationError, ResponseInvalid
+from ..limits._local import Limiter, LocalLimiter
 from ._convert import dumps, loads, structure_order, structure_product, structure_variation
 from ._faults import is_too_large, translate
 from ._records import WooOrder, WooProduct, WooVariation

@@ -28,8 +28,8 @@ from ._records import dumps as dumps
 from ._records import to_body as to_body
 from ._suiteql import IdList as IdList
 from ._suiteql import Query as Query
-from ._suiteql import SqlValue as SqlValue
 from ._suiteql import SuiteQLPage as SuiteQLPage
+from ._suiteql import TextList as TextList
 from ._suiteql import id_list as id_list
 from ._suiteql import ident as ident
 from ._suiteql import internal_id as internal_id
@@ -37,6 +37,7 @@ from ._suiteql import number as number
 from ._suiteql import suiteql_queries as suiteql_queries
 from ._suiteql import suiteql_query as suiteql_query
 from ._suiteql import text as text
+from ._suiteql import text_list as text_list
 
 __all__ = [
     "Address",
@@ -54,9 +55,9 @@ __all__ = [
     "RefreshTokenSource",
     "SalesOrderDraft",
     "SalesOrderLine",
-    "SqlValue",
     "SuiteQLPage",
     "TbaAuth",
+    "TextList",
     "classify_field_error",
     "dumps",
     "id_list",
@@ -71,6 +72,7 @@ __all__ = [
     "suiteql_queries",
     "suiteql_query",
     "text",
+    "text_list",
     "to_body",
     "translate",
     "unauthorized_hint",

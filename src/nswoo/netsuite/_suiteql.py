@@ -7,8 +7,10 @@ carries an empty `links` array; column keys come back lower-case; booleans are `
 
 Queries are built from a template whose placeholders take only bound values: `text()`
 (string literal, quotes doubled), `number()` (an int or Decimal), `internal_id()`,
-`id_list()` (an `IN` list of internal ids), `ident()` (a validated column or table name).
-A plain `str` is refused as a value, so text from a webhook can never reach the query as SQL.
+`id_list()` (an `IN` list of internal ids), `text_list()` (an `IN` list of string literals),
+`ident()` (a validated column or table name). A plain `str` is refused as a value, so text
+from a webhook can never reach the query as SQL; `SqlValue` itself is not public, so no
+caller can hand-make one either.
 
 Example:
     >>> str(suiteql_query(
@@ -38,9 +40,11 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MAX_QUERY_ROWS",
     "IdList",
+    "InList",
+    "Param",
     "Query",
-    "SqlValue",
     "SuiteQLPage",
+    "TextList",
     "id_list",
     "ident",
     "internal_id",
@@ -52,6 +56,7 @@ __all__ = [
     "suiteql_queries",
     "suiteql_query",
     "text",
+    "text_list",
 ]
 
 MAX_PAGE_SIZE = 1000
@@ -69,7 +74,10 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @attrs.frozen
 class SqlValue:
-    """A value rendered into SuiteQL text by this module only (build it with the helpers)."""
+    """A value rendered into SuiteQL text by this module only (build it with the helpers).
+
+    Not exported: a caller that could build one from any string could paste SQL.
+    """
 
     sql: str
 
@@ -79,6 +87,36 @@ class IdList:
     """Internal ids for an `IN (…)` list, validated; rendered in chunks of `MAX_IN_LIST`."""
 
     ids: tuple[str, ...]
+
+    def literals(self) -> tuple[str, ...]:
+        """The SQL literal of each id (digits)."""
+        return self.ids
+
+    def chunk(self, start: int, stop: int) -> IdList:
+        """The ids from `start` to `stop`, as a list of their own."""
+        return IdList(self.ids[start:stop])
+
+
+@attrs.frozen
+class TextList:
+    """Strings for an `IN (…)` list, each checked like `text()`; chunked like `IdList`."""
+
+    values: tuple[str, ...]
+
+    def literals(self) -> tuple[str, ...]:
+        """The SQL literal of each value: quoted, single quotes doubled."""
+        return tuple(_quote(value) for value in self.values)
+
+    def chunk(self, start: int, stop: int) -> TextList:
+        """The values from `start` to `stop`, as a list of their own."""
+        return TextList(self.values[start:stop])
+
+
+InList = IdList | TextList
+"""A value list for `IN {name}`: the one kind of parameter `suiteql_queries` chunks."""
+
+Param = SqlValue | IdList | TextList
+"""Anything a template placeholder can be bound to (built by this module's helpers)."""
 
 
 @attrs.frozen
@@ -101,12 +139,20 @@ def text(value: str) -> SqlValue:
     Raises `InvalidPayload` for control characters (NUL included) and lone surrogates, which
     have no business in a lookup value and which some SQL layers truncate or mangle.
     """
+    _check_text(value, "text()")
+    return SqlValue(_quote(value))
+
+
+def _check_text(value: object, helper: str) -> None:
     if not isinstance(value, str):
-        raise TypeError("text() takes a str")
+        raise TypeError(f"{helper} takes str values")
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise _bad_text("a SuiteQL text value may not contain control characters")
-    return SqlValue("'" + value.replace("'", "''") + "'")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def number(value: int | Decimal) -> SqlValue:
@@ -133,6 +179,23 @@ def id_list(values: Iterable[int | str]) -> IdList:
     return IdList(tuple(seen))
 
 
+def text_list(values: Iterable[str]) -> TextList:
+    """Strings for `IN {values}`, each a quoted literal as `text()` makes (duplicates dropped).
+
+    Raises:
+        TypeError: a value is not a `str` (a lone `str` passed whole is refused too: it
+            would be read as a list of its characters).
+        InvalidPayload: a value holds control characters (as `text()`).
+    """
+    if isinstance(values, str):
+        raise TypeError("text_list() takes an iterable of str, not one str")
+    seen: dict[str, None] = {}
+    for value in values:
+        _check_text(value, "text_list()")
+        seen[value] = None
+    return TextList(tuple(seen))
+
+
 def ident(name: str) -> SqlValue:
     """A column or table name (e.g. the configured custom field id), validated.
 
@@ -157,13 +220,14 @@ def _fields(template: str) -> list[str]:
     return names
 
 
-def _render(template: str, values: Mapping[str, SqlValue | IdList]) -> str:
+def _render(template: str, values: Mapping[str, Param]) -> str:
     rendered: dict[str, str] = {}
     for name, value in values.items():
-        if isinstance(value, IdList):
-            if not value.ids:
+        if isinstance(value, IdList | TextList):
+            literals = value.literals()
+            if not literals:
                 raise ValueError(f"{name}: an empty IN list cannot be rendered")
-            rendered[name] = "(" + ", ".join(value.ids) + ")"
+            rendered[name] = "(" + ", ".join(literals) + ")"
         else:
             rendered[name] = value.sql
     return template.format_map(rendered)
@@ -179,19 +243,20 @@ def _check_params(template: str, params: Mapping[str, object]) -> None:
             f"unused {sorted(unused)}"
         )
     for name, value in params.items():
-        if not isinstance(value, SqlValue | IdList):
+        if not isinstance(value, SqlValue | IdList | TextList):
             # A raw str would be pasted as SQL: refuse it, point at the helpers.
             raise TypeError(
-                f"{name}: bind values with text(), number(), internal_id(), id_list() or "
-                f"ident(), not {type(value).__name__}"
+                f"{name}: bind values with text(), number(), internal_id(), id_list(), "
+                f"text_list() or ident(), not {type(value).__name__}"
             )
 
 
-def suiteql_query(template: LiteralString, **params: SqlValue | IdList) -> Query:
+def suiteql_query(template: LiteralString, **params: Param) -> Query:
     """Build one query from `template` (`{name}` placeholders; `{{`/`}}` for braces).
 
-    Every placeholder must be bound and every value used. An `IdList` longer than
-    `MAX_IN_LIST` is refused here: use `suiteql_queries` to split it.
+    Every placeholder must be bound and every value used. An `IN` list (`id_list()`,
+    `text_list()`) longer than `MAX_IN_LIST` is refused here: use `suiteql_queries` to
+    split it.
 
     Raises:
         TypeError: a value was not built with this module's helpers.
@@ -199,39 +264,39 @@ def suiteql_query(template: LiteralString, **params: SqlValue | IdList) -> Query
     """
     _check_params(template, params)
     for name, value in params.items():
-        if isinstance(value, IdList) and len(value.ids) > MAX_IN_LIST:
-            raise ValueError(f"{name}: {len(value.ids)} ids; use suiteql_queries() to chunk")
+        if isinstance(value, IdList | TextList) and len(value.literals()) > MAX_IN_LIST:
+            raise ValueError(
+                f"{name}: {len(value.literals())} values; use suiteql_queries() to chunk"
+            )
     return Query(_render(template, params))
 
 
 def suiteql_queries(
-    template: LiteralString, *, chunk_size: int = MAX_IN_LIST, **params: SqlValue | IdList
+    template: LiteralString, *, chunk_size: int = MAX_IN_LIST, **params: Param
 ) -> Iterator[Query]:
-    """Build one query per chunk of the template's single `IdList` (≤ `chunk_size` ids each).
+    """Build one query per chunk of the template's single `IN` list (≤ `chunk_size` each).
 
-    Yields nothing when the list is empty (nothing can match). At most one `IdList` value is
-    allowed, since chunking two lists would mean a cross product.
+    Yields nothing when the list is empty (nothing can match). At most one list value
+    (`id_list()` or `text_list()`) is allowed, since chunking two would mean a cross product.
     """
     _check_params(template, params)
     if not 0 < chunk_size <= MAX_IN_LIST:
         raise ValueError(f"chunk_size must be between 1 and {MAX_IN_LIST}")
-    lists = [name for name, value in params.items() if isinstance(value, IdList)]
+    lists = [name for name, value in params.items() if isinstance(value, IdList | TextList)]
     if len(lists) > 1:
-        raise ValueError(f"only one id_list() may be chunked, got {sorted(lists)}")
+        raise ValueError(f"only one IN list may be chunked, got {sorted(lists)}")
     if not lists:
         yield Query(_render(template, params))
         return
     name = lists[0]
-    ids = params[name]
-    assert isinstance(ids, IdList)  # noqa: S101 - narrowed by the comprehension above
-    for start in range(0, len(ids.ids), chunk_size):
-        chunk = {**params, name: IdList(ids.ids[start : start + chunk_size])}
+    values = params[name]
+    assert isinstance(values, IdList | TextList)  # noqa: S101 - narrowed by the comprehension
+    for start in range(0, len(values.literals()), chunk_size):
+        chunk = {**params, name: values.chunk(start, start + chunk_size)}
         yield Query(_render(template, chunk))
 
 
-def keyset_query(
-    template: LiteralString, *, key: str, after: int | None, **params: SqlValue | IdList
-) -> Query:
+def keyset_query(template: LiteralString, *, key: str, after: int | None, **params: Param) -> Query:
     """One keyset page query: `{keyset}` in `template` becomes `<key> > <after>`.
 
     The first page (`after=None`) renders `<key> IS NOT NULL`. `ORDER BY <key>` is appended,

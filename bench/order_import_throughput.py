@@ -47,7 +47,7 @@ from _common import FixedLimiter, machine, table
 from nswoo._clock import SystemClock
 from nswoo.limits._local import Limiter, LocalLimiter
 from nswoo.orders._sync import OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import DEFAULT_CATALOG, FaultPlan, build_world
 from nswoo.woocommerce._convert import structure_order
 

@@ -76,6 +76,8 @@ from .orders._receiver import asgi_app as asgi_app
 from .orders._sync import ImportResult as ImportResult
 from .orders._sync import OrderSync as OrderSync
 from .orders._sync import SyncReport as SyncReport
+from .store._claim_wait import claim_or_wait as claim_or_wait
+from .store._open import open_store as open_store
 from .store._ports import AlreadyLinked as AlreadyLinked
 from .store._ports import Busy as Busy
 from .store._ports import Claim as Claim
@@ -93,8 +95,6 @@ from .store._ports import Report as Report
 from .store._ports import Reports as Reports
 from .store._ports import StockPushes as StockPushes
 from .store._ports import Store as Store
-from .store._ports import claim_or_wait as claim_or_wait
-from .store._ports import open_store as open_store
 from .woocommerce import BatchResult as BatchResult
 from .woocommerce import Delivery as Delivery
 from .woocommerce import Ping as Ping

@@ -24,7 +24,7 @@ from nswoo.errors import ResponseInvalid, WebhookPayloadInvalid
 from nswoo.limits._local import LocalLimiter
 from nswoo.orders._plan import Rejection, map_order
 from nswoo.orders._sync import ImportResult, OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import make_order
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce import sign_body, verify_delivery

@@ -19,7 +19,7 @@ import pytest
 from nswoo.limits._local import LocalLimiter
 from nswoo.orders._plan import next_cursor
 from nswoo.orders._sync import OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._client import WooClient

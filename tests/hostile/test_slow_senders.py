@@ -22,7 +22,7 @@ from tests.orders.receiver._support import SECRET, STORE, order_body, serving, s
 from nswoo.cli._serve import DEFAULT_HEADER_TIMEOUT, server_config
 from nswoo.errors import ConfigurationError
 from nswoo.orders._receiver import DEFAULT_BODY_TIMEOUT, WebhookReceiver, asgi_app
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

@@ -17,7 +17,7 @@ import attrs
 import pytest
 
 from nswoo.orders._sync import OrderSync, SyncReport
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import make_order
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._convert import structure_order

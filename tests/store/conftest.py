@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nswoo.store._ports import MemoryStore, Store
+from nswoo.store import Store
+from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from nswoo.errors import ConfigurationError
-from nswoo.store._ports import MemoryStore, StoreBinding, StoreBindingError, open_store
+from nswoo.store import open_store
+from nswoo.store._ports import StoreBinding, StoreBindingError
+from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,8 @@ import anyio
 import pytest
 
 from nswoo.errors import StorageError
-from nswoo.store._ports import AlreadyLinked, Claimed, StoreBinding, StoreBindingError, open_store
+from nswoo.store import AlreadyLinked, Claimed, open_store
+from nswoo.store._ports import StoreBinding, StoreBindingError
 from nswoo.store.sqlite import SCHEMA_VERSION, SqliteStore, read_binding
 from nswoo.testing import FakeClock
 
@@ -126,7 +127,7 @@ _CLAIMER = """
 import json, sys
 from pathlib import Path
 import anyio
-from nswoo.store._ports import Claimed
+from nswoo.store import Claimed
 from nswoo.store.sqlite import SqliteStore
 
 async def main(path, owner, go, n, descending):

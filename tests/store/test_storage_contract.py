@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from nswoo.errors import StorageError
-from nswoo.store._ports import (
+from nswoo.store import (
     AlreadyLinked,
     Busy,
     Claim,
@@ -16,10 +16,9 @@ from nswoo.store._ports import (
     Lease,
     PushedStock,
     Store,
-    StoreBinding,
-    StoreBindingError,
     claim_or_wait,
 )
+from nswoo.store._ports import StoreBinding, StoreBindingError
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

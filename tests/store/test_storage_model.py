@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nswoo.errors import StorageError
-from nswoo.store._ports import Claimed, MemoryStore
+from nswoo.store import Claimed
+from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
 

@@ -19,7 +19,9 @@ from ..errors import ConfigurationError
 from ..limits._local import Limiter, LocalLimiter
 from ..netsuite._client import NetSuiteClient, open_netsuite
 from ..orders._sync import OrderSync
-from ..store._ports import Store, StoreBinding, decide_binding, open_store, stored_binding
+from ..store._open import open_store, stored_binding
+from ..store._ports import Store, StoreBinding
+from ..store._rules import decide_binding
 from ..woocommerce._client import WooClient
 
 __all__ = [

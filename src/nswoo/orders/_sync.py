@@ -60,7 +60,7 @@ from ..errors import (
 from ..netsuite._client import NetSuiteClient
 from ..netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
 from ..netsuite._suiteql import SqlValue, ident, suiteql_query, text
-from ..store._ports import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
+from ..store import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
 from ..woocommerce._client import WooClient
 from ..woocommerce._convert import dumps, loads, structure_order, unstructure_order
 from ..woocommerce._records import MAX_NUMBER_PLACES, WooOrder, amount_problem, integer_problem

@@ -1,9 +1,12 @@
 """Storage: the ports nswoo remembers through (claims, links, inbox, dead letters, cursors,
-reports, stock pushes) and `open_store`. The SQLite backend is `nswoo.store.sqlite`.
+reports, stock pushes) and `open_store`. Backends: `nswoo.store.sqlite` (the embedded
+default) and `nswoo.store.memory` (tests).
 """
 
 from __future__ import annotations
 
+from ._claim_wait import claim_or_wait as claim_or_wait
+from ._open import open_store as open_store
 from ._ports import AlreadyLinked as AlreadyLinked
 from ._ports import Busy as Busy
 from ._ports import Claim as Claim
@@ -21,8 +24,6 @@ from ._ports import Report as Report
 from ._ports import Reports as Reports
 from ._ports import StockPushes as StockPushes
 from ._ports import Store as Store
-from ._ports import claim_or_wait as claim_or_wait
-from ._ports import open_store as open_store
 
 __all__ = [
     "AlreadyLinked",

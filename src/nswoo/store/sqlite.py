@@ -57,7 +57,6 @@ from ._ports import (
     Inbox,
     InboxItem,
     Lease,
-    LinkRow,
     OrderLink,
     OrderLinks,
     PushedStock,
@@ -65,6 +64,9 @@ from ._ports import (
     Reports,
     StockPushes,
     StoreBinding,
+)
+from ._rules import (
+    LinkRow,
     decide_binding,
     decide_claim,
     decide_link,

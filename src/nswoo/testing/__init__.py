@@ -14,7 +14,7 @@ Use them in your own integration's tests the way nswoo's tests do:
 from __future__ import annotations
 
 from ..limits._local import UnlimitedLimiter as UnlimitedLimiter
-from ..store._ports import MemoryStore as MemoryStore
+from ..store.memory import MemoryStore as MemoryStore
 from ._clock import FakeClock as FakeClock
 from ._factories import OrderLine as OrderLine
 from ._factories import make_order as make_order

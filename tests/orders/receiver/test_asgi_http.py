@@ -9,7 +9,7 @@ import pytest
 from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
 from nswoo.orders._receiver import WebhookReceiver, asgi_app
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

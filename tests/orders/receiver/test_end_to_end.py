@@ -9,7 +9,7 @@ from tests.orders.receiver._support import serving
 from nswoo.orders._inbox import InboxWorker
 from nswoo.orders._receiver import WebhookReceiver, asgi_app
 from nswoo.orders._sync import OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import build_world
 from nswoo.woocommerce._webhooks import sign_body
 

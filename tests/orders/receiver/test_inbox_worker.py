@@ -8,7 +8,7 @@ from tests.orders.receiver._support import STORE, FakeOrderSync, order_body
 
 from nswoo.errors import AuthenticationError, ServiceUnavailable
 from nswoo.orders._inbox import InboxWorker
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from tests.orders.receiver._support import STORE, FakeOrderSync, order_body
 
 from nswoo.errors import AuthenticationError
 from nswoo.orders._inbox import InboxWorker
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

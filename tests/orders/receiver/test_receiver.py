@@ -10,7 +10,7 @@ from tests.orders.receiver._support import SECRET, STORE, order_body, signed
 from nswoo._settings import Secret
 from nswoo.errors import ConfigurationError
 from nswoo.orders._receiver import ReceiverResponse, WebhookReceiver, derived_delivery_id, inbox_key
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,7 @@ from nswoo._settings import CustomerStrategy
 from nswoo.errors import OutcomeUnknown, ServiceUnavailable
 from nswoo.limits._local import UnlimitedLimiter
 from nswoo.orders._sync import OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing._faults import FaultPlan, SlowCommit
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce._client import WooClient

@@ -7,7 +7,7 @@ import pytest
 
 from nswoo.errors import AuthenticationError
 from nswoo.orders._sync import OrderSync
-from nswoo.store._ports import MemoryStore
+from nswoo.store.memory import MemoryStore
 from nswoo.testing._clock import FakeClock
 from nswoo.testing._faults import ErrorBurst, FaultPlan
 from nswoo.testing._world import SimWorld, build_world

@@ -58,6 +58,33 @@ _OURS = ("NS_", "WOO_", "NSWOO_")
 _USER_AGENT = "WooCommerce/9.3.3 Hookshot (WordPress/6.6.2)"
 
 Kind = Literal["importable", "unknown_sku", "bad_total", "pending", "late_paid"]
+SendKind = Literal["first", "duplicate", "redelivery", "misrouted"]
+
+
+class ThreadErrors:
+    """Failures of the harness's own threads, raised in the test's thread at the end."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.errors: list[str] = []
+
+    def thread(self, target: Any, *args: Any, name: str) -> threading.Thread:
+        """A daemon thread running `target(*args)` whose exception is kept, not printed."""
+
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:  # any failure: reported by raise_any()
+                with self.lock:
+                    self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+
+        return threading.Thread(target=run, name=name, daemon=True)
+
+    def raise_any(self) -> None:
+        with self.lock:
+            errors = list(self.errors)
+        if errors:
+            raise AssertionError("the harness itself failed: " + "; ".join(errors))
 
 
 @attrs.frozen(kw_only=True)
@@ -302,7 +329,8 @@ class Fleet:
         self.epoch = epoch
         self.lock = threading.Lock()
         self.live: dict[int, tuple[str, subprocess.Popen[str]]] = {}
-        self.killed: dict[int, str] = {}  # pid → name, of the processes SIGKILLed
+        self.killed: dict[int, str] = {}  # pid → name, of the processes the harness killed
+        self.stuck: dict[int, float] = {}  # pid → the bound it ran past (then stopped)
         self.runs: list[Run] = []
         self.events: list[str] = []
         self.max_live = 0
@@ -327,7 +355,7 @@ class Fleet:
 
     def finish(self, proc: subprocess.Popen[str], timeout: float | None = None) -> Run:
         """Wait for `proc` (killed past `timeout`), record and return its run."""
-        timed_out = None
+        timed_out = self.stuck.get(proc.pid)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -395,6 +423,7 @@ class Receiver:
         fleet: Fleet,
         shop: str,
         *,
+        errors: ThreadErrors,
         env_name: str,
         env: Mapping[str, str],
         rng: random.Random,
@@ -411,7 +440,7 @@ class Receiver:
         self.restart_after = restart_after
         self.proc: subprocess.Popen[str] | None = None
         self.exits: list[Run] = []
-        self.thread = threading.Thread(target=self._keep, name=f"keeper {shop}", daemon=True)
+        self.thread = errors.thread(self._keep, name=f"keeper {shop}")
 
     def _spawn(self) -> subprocess.Popen[str]:
         argv = nswoo("webhooks", "serve", "--env", self.env_name, "--port", str(self.port))
@@ -565,7 +594,7 @@ class Sent:
     delivery_id: str
     status: int | None
     error: str | None
-    kind: Literal["first", "duplicate", "redelivery", "misrouted"]
+    kind: SendKind
 
 
 class Sender:
@@ -582,23 +611,23 @@ class Sender:
         world: World,
         control: Control,
         receivers: Mapping[str, Receiver],
+        errors: ThreadErrors,
     ) -> None:
         self.scenario = scenario
         self.world = world
         self.control = control
         self.receivers = receivers
         self.rng = random.Random(f"{scenario.seed}:sender")
-        self.queues: dict[str, deque[tuple[Delivery, str]]] = {shop: deque() for shop in SHOPS}
+        self.queues: dict[str, deque[tuple[Delivery, SendKind]]] = {s: deque() for s in SHOPS}
+        self._turn = 0
         self.lock = threading.Lock()
         self.sent: list[Sent] = []
         self.pings: dict[str, int | str] = {}
         self.closing = threading.Event()
         self.http = httpx.Client(timeout=15.0)
-        self.thread = threading.Thread(target=self._run, name="sender", daemon=True)
+        self.thread = errors.thread(self._run, name="sender")
 
-    def enqueue(
-        self, delivery: Delivery, kind: Literal["first", "duplicate", "redelivery", "misrouted"]
-    ) -> None:
+    def enqueue(self, delivery: Delivery, kind: SendKind) -> None:
         with self.lock:
             self.queues[delivery.shop].append((delivery, kind))
 
@@ -626,7 +655,7 @@ class Sender:
         self.thread.join(timeout)
         self.http.close()
 
-    def _next(self) -> tuple[Delivery, str] | None:
+    def _next(self) -> tuple[Delivery, SendKind] | None:
         now = time.monotonic()
         with self.lock:
             for _ in range(len(SHOPS)):
@@ -639,8 +668,6 @@ class Sender:
                         return delivery, kind
         return None
 
-    _turn = 0
-
     def _run(self) -> None:
         while True:
             picked = self._next()
@@ -651,17 +678,15 @@ class Sender:
                 continue
             self._deliver(*picked)
 
-    def _deliver(self, delivery: Delivery, kind: Any) -> None:
+    def _deliver(self, delivery: Delivery, kind: SendKind) -> None:
         shop = delivery.shop
         webhook_id = self.WEBHOOK_IDS[shop]
         body = delivery.body or self.control.order_bytes(shop, delivery.order_id)
-        # wp_hash(webhook_id . time()): one id per webhook per second (reference §8).
-        delivery_id = (
-            delivery.delivery_id
-            or hashlib.md5(  # noqa: S324 - an id, as WP's
-                f"{webhook_id}{int(time.time())}".encode()
-            ).hexdigest()
-        )
+        # wp_hash(webhook_id . time()): one id per webhook per second (reference §8), so two
+        # deliveries within a second share an id. (wp_hash is an MD5 HMAC; only the shape of
+        # the id matters here.)
+        second = f"{webhook_id}{int(time.time())}".encode()
+        delivery_id = delivery.delivery_id or hashlib.md5(second).hexdigest()  # noqa: S324
         secret = str(self.world.shop(shop)["webhook_secret"]).encode()
         signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
         resource, event = delivery.topic.split(".", 1)
@@ -743,6 +768,7 @@ class SyncRunner:
         fleet: Fleet,
         name: str,
         *,
+        errors: ThreadErrors,
         shops: tuple[str, ...],
         environs: Mapping[str, dict[str, str]],
         rng: random.Random,
@@ -757,14 +783,15 @@ class SyncRunner:
         self.stopping = threading.Event()
         self.runs: list[tuple[str, Run]] = []
         self.current: subprocess.Popen[str] | None = None
-        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.thread = errors.thread(self._loop, name=name)
 
-    def terminate(self) -> None:
-        """SIGTERM the sync this runner is waiting for, if any."""
+    def terminate(self, bound: float) -> None:
+        """SIGTERM the sync this runner waits for, if any: it ran past `bound` seconds."""
         proc = self.current
         if proc is not None and proc.poll() is None:
             with self.fleet.lock:
                 self.fleet.killed[proc.pid] = f"{self.fleet.name_of(proc)} (stopped at the bound)"
+                self.fleet.stuck[proc.pid] = bound
             proc.send_signal(signal.SIGTERM)
 
     def _loop(self) -> None:
@@ -887,6 +914,7 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
     (directory / "alias").symlink_to(directory, target_is_directory=True)
     with running_simulators(scenario, directory) as world:
         control = Control(world)
+        errors = ThreadErrors()
         fleet = Fleet(logs, time.monotonic())
         environs = {shop: environment(world, shop, stores) for shop in SHOPS}
         receivers = {
@@ -895,12 +923,13 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                 shop,
                 env_name=env_of(shop),
                 env=environs[shop],
+                errors=errors,
                 rng=random.Random(f"{scenario.seed}:keeper:{shop}"),
                 restart_after=scenario.restart_after,
             )
             for shop in SHOPS
         }
-        sender = Sender(scenario, world, control, receivers)
+        sender = Sender(scenario, world, control, receivers, errors)
         stopping = threading.Event()
         threads: list[threading.Thread] = []
         runners: list[SyncRunner] = []
@@ -938,6 +967,7 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                     f"sandbox runner {n}",
                     shops=("sandbox-main", "sandbox-outlet"),
                     environs=environs,
+                    errors=errors,
                     rng=random.Random(f"{scenario.seed}:runner:{n}"),
                 )
                 for n in (1, 2)
@@ -948,6 +978,7 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                     "prod runner",
                     shops=("prod-main",),
                     environs=environs,
+                    errors=errors,
                     rng=random.Random(f"{scenario.seed}:runner:prod"),
                     specials=refusals,
                 )
@@ -957,15 +988,8 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                 runner.thread.start()
             plan = plan_orders(scenario, world)
             threads = [
-                threading.Thread(
-                    target=shopper,
-                    args=(plan, control, sender, fleet.epoch, placed),
-                    name="shopper",
-                    daemon=True,
-                ),
-                threading.Thread(
-                    target=monkey, args=(fleet, scenario, stopping), name="monkey", daemon=True
-                ),
+                errors.thread(shopper, plan, control, sender, fleet.epoch, placed, name="shopper"),
+                errors.thread(monkey, fleet, scenario, stopping, name="monkey"),
             ]
             for thread in threads:
                 thread.start()
@@ -987,7 +1011,7 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                 if runner.thread.is_alive():
                     # Its sync is stuck (waiting on leases): stop it, as an operator would.
                     fleet.note(f"{runner.name}: its sync still runs at the bound: SIGTERM")
-                    runner.terminate()
+                    runner.terminate(scenario.settle_seconds)
                     runner.thread.join(30)
             sender.close(60)
             for special in refusals:
@@ -1046,6 +1070,7 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
             shop_orders = {shop: control.orders(shop) for shop in SHOPS}
             sales_orders = {env: control.sales_orders(env) for env in ENVS}
             stats = control.stats()
+            errors.raise_any()
         finally:
             stopping.set()
             for runner in runners:

@@ -30,6 +30,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -188,11 +189,12 @@ def check_end_state(outcome: Outcome) -> list[str]:
     for shop, pending in outcome.inbox_pending.items():
         if pending != 0:
             problems.append(
-                f"[inbox] {shop}: {pending} inbox item(s) still pending after "
-                f"{outcome.scenario.settle_seconds}s of settling"
-                + leases.explain_inbox(env_of(shop))
+                f"[inbox] {shop}: "
+                + ("/healthz unanswered" if pending is None else f"{pending} item(s) pending")
+                + f" after {outcome.scenario.settle_seconds:.0f}s of settling"
+                + leases.explain_inbox(env_of(shop), outcome.world.shop(shop)["store"])
             )
-    problems += _processes(outcome)
+    problems += _processes(outcome, leases)
     problems += _receivers(outcome)
     return problems
 
@@ -211,7 +213,7 @@ class Leases:
         self.inbox: dict[str, list[tuple[str, int, str, float]]] = {}
         for env, path in outcome.store_files.items():
             try:
-                with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
                     for store, order_id, owner, expires in db.execute(
                         "SELECT store, order_id, lease_owner, lease_expires FROM order_links "
                         "WHERE sales_order_id IS NULL AND lease_owner IS NOT NULL"
@@ -239,8 +241,23 @@ class Leases:
         held = self.links.get((env, store, order_id))
         return f" [store: claimed by {self._owner(*held)}]" if held else ""
 
-    def explain_inbox(self, env: str) -> str:
-        items = self.inbox.get(env, [])
+    def explain_claims(self, name: str) -> str:
+        """The claims in the store of the process `name` (its shop's) held by killed ones."""
+        shop = name.rsplit(" ", 1)[-1]
+        if shop not in SHOPS:
+            return ""
+        env = env_of(shop)
+        held = [
+            f"{store} order {order_id} by {self._owner(owner, expires)}"
+            for (e, store, order_id), (owner, expires) in sorted(self.links.items())
+            if e == env
+            and owner.rsplit(":", 1)[-1].isdigit()
+            and int(owner.rsplit(":", 1)[-1]) in self.killed
+        ]
+        return f" [store: claims held: {'; '.join(held[:5])}]" if held else ""
+
+    def explain_inbox(self, env: str, store: str) -> str:
+        items = [item for item in self.inbox.get(env, []) if item[0] == store]
         if not items:
             return ""
         shown = [
@@ -306,19 +323,19 @@ def _refusals(outcome: Outcome) -> list[str]:
     return problems
 
 
-def _processes(outcome: Outcome) -> list[str]:
+def _processes(outcome: Outcome, leases: Leases) -> list[str]:
     problems = []
     for run in outcome.runs:
         if _TRACEBACK in run.stdout + run.stderr:
             tail = run.stderr[run.stderr.rfind(_TRACEBACK) :][-800:]
             problems.append(f"[process] {run.name} printed a traceback: {tail}")
-        if run.killed:
-            continue
         if run.timed_out is not None:
             problems.append(
-                f"[settle] {run.name} still ran after {run.timed_out:.0f}s (killed at "
-                f"{run.ended:.1f}s): {(run.stdout + run.stderr).strip()[-300:]}"
+                f"[settle] {run.name} still ran {run.timed_out:.0f}s into the settling, "
+                f"stopped at {run.ended:.1f}s{leases.explain_claims(run.name)}"
             )
+            continue
+        if run.killed:
             continue
         kind = run.name.split(" ", 1)[0]
         ok = {"sync": (0, 3), "final": (0, 3), "dead-letters": (0,), "serve": (0,)}.get(kind)
@@ -371,6 +388,14 @@ def scenario_problems(outcome: Outcome) -> list[str]:
         problems.append("no webhook delivery was accepted")
     if not any(r.name.startswith("sync ") and not r.killed for r in outcome.runs):
         problems.append("no `orders sync` ran to its end during the chaos")
+    injected = sum(
+        n
+        for side in outcome.stats.values()
+        for status, n in side["by_status"].items()
+        if status not in {"200", "201", "204", "401"}
+    )
+    if not injected:
+        problems.append("the simulators injected no fault (no 429, 5xx or reset)")
     if outcome.max_live > 6:
         problems.append(f"{outcome.max_live} nswoo processes ran at once (at most 6 wanted)")
     return problems
@@ -383,7 +408,10 @@ def summary(outcome: Outcome) -> str:
         runs[f"{run.name.split(' ', 1)[0]} {'killed' if run.killed else run.code}"] += 1
     sent = Counter(f"{s.kind}:{s.status or s.error}" for s in outcome.sent)
     faults = {
-        name: {k: v for k, v in side["by_status"].items() if k not in {"200", "201", "204"}}
+        name: {
+            **{k: v for k, v in side["by_status"].items() if k not in {"200", "201", "204"}},
+            **{k: v for k, v in side.get("outcomes", {}).items() if k != "answered"},
+        }
         for name, side in outcome.stats.items()
     }
     orders = Counter(f"{p.plan.shop}:{p.plan.kind}" for p in outcome.placed)

@@ -40,6 +40,7 @@ import json
 import re
 import signal
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AsyncExitStack, suppress
 from decimal import Decimal
@@ -221,6 +222,8 @@ class World:
             out[f"netsuite-{env}"] = {
                 "requests": len(stats.requests),
                 "by_status": {str(k): v for k, v in stats.by_status.items()},
+                # "timeout": a slow commit answered after the client gave up.
+                "outcomes": dict(Counter(r.outcome for r in stats.requests)),
                 "rate_limited": stats.rate_limited,
                 "tokens_minted": stats.tokens_minted,
                 "created": dict(stats.created),

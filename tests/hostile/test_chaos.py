@@ -33,17 +33,17 @@ pytestmark = pytest.mark.slow
 NETSUITE_FAULTS = {
     "latency": 0.01,
     "jitter": 0.03,
-    "rate_limit_probability": 0.03,
+    "rate_limit_probability": 0.05,
     "reset_probability": 0.01,
     # Tokens die early although the token response says 3600 s (reference §1).
     "token_lifetime": 5.0,
     # Creates that commit but answer after the client's 3 s timeout (NS_<ENV>_TIMEOUT).
-    "slow_commits": {"probability": 0.05, "delay": 4.0},
+    "slow_commits": {"probability": 0.1, "delay": 4.0},
 }
 WOO_FAULTS = {
     "latency": 0.01,
     "jitter": 0.02,
-    "rate_limit_probability": 0.03,
+    "rate_limit_probability": 0.05,
     "retry_after": 1,
     "reset_probability": 0.01,
     "error_bursts": [{"start": 30, "count": 3, "status": 503}],
@@ -70,7 +70,7 @@ LONG = Scenario(
     pending=4,
     late_paid=4,
     chaos_seconds=90.0,
-    kill_every=(0.7, 1.8),
+    kill_every=(0.8, 2.0),
     settle_seconds=90.0,
     netsuite_faults=NETSUITE_FAULTS,
     woo_faults=WOO_FAULTS,

@@ -18,19 +18,19 @@ import math
 import re
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-import anyio
 import attrs
 import httpx
 
 from ..._clock import Clock, SystemClock
-from ..._http import serve_lifespan
+from ..._http import AsgiApp
 from .._faults import FaultInjector, FaultPlan
+from .._transport import ConnectionReset, asgi_app, in_process_transport
 from ._store import (
     ORDER_STATUSES,
     RestError,
@@ -49,7 +49,7 @@ from ._webhooks import (
     php_json_encode,
 )
 
-__all__ = ["BatchRecord", "RequestRecord", "WooSimulator"]
+__all__ = ["BatchRecord", "ConnectionReset", "RequestRecord", "WooSimulator"]
 
 _API_PREFIX = "/wp-json/wc/v3"
 # §1: the header sent with errors from the Basic-auth path.
@@ -87,10 +87,6 @@ _NGINX_PAGE = (
 )
 
 Handler = Callable[["_Call"], Awaitable[httpx.Response]]
-
-
-class ConnectionReset(Exception):
-    """Raised inside the ASGI app to drop a served connection without a complete answer."""
 
 
 @attrs.frozen(kw_only=True)
@@ -595,11 +591,11 @@ class WooSimulator:
 
         Resets raise `httpx.RemoteProtocolError` like a dropped connection would.
         """
-        return _Transport(self)
+        return in_process_transport(self.serve)
 
-    def asgi_app(self) -> Callable[..., Awaitable[None]]:
+    def asgi_app(self) -> AsgiApp:
         """A plain ASGI 3 application serving this simulator (for uvicorn), with faults."""
-        return _AsgiApp(self)
+        return asgi_app(self.serve)
 
     async def serve(self, request: httpx.Request) -> httpx.Response:
         """Answer one request with the fault plan applied (latency, 429, 5xx, resets).
@@ -1324,74 +1320,3 @@ def _bool(value: object) -> bool:
     if isinstance(value, str):
         return value.lower() in {"1", "true", "yes"}
     return bool(value)
-
-
-class _Transport(httpx.AsyncBaseTransport):
-    """In-process transport: the simulator answers, resets become transport errors."""
-
-    def __init__(self, sim: WooSimulator) -> None:
-        self._sim = sim
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        try:
-            return await self._sim.serve(request)
-        except ConnectionReset as exc:
-            raise httpx.RemoteProtocolError(
-                "Server disconnected without sending a response.", request=request
-            ) from exc
-
-
-class _AsgiApp:
-    """ASGI 3 adapter: builds an httpx.Request from the scope, answers with `serve`."""
-
-    def __init__(self, sim: WooSimulator) -> None:
-        self._sim = sim
-
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ) -> None:
-        if scope["type"] == "lifespan":
-            await serve_lifespan(receive, send)
-            return
-        if scope["type"] != "http":
-            return
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        host = next((v for k, v in headers if k.lower() == "host"), "127.0.0.1")
-        query = scope.get("query_string", b"").decode("latin-1")
-        url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}" + (
-            f"?{query}" if query else ""
-        )
-        request = httpx.Request(scope["method"], url, headers=headers, content=b"".join(chunks))
-        try:
-            response = await self._sim.serve(request)
-        except ConnectionReset:
-            # Start an answer that never completes, so the server drops the connection and the
-            # client sees a transport error (ASGI cannot close a socket without an answer).
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-length", b"100")],
-                }
-            )
-            raise
-        raw_headers = [
-            (k.lower(), v) for k, v in response.headers.raw if k.lower() != b"content-length"
-        ]
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": raw_headers}
-        )
-        await send({"type": "http.response.body", "body": response.content})
-        await anyio.lowlevel.checkpoint()

@@ -151,6 +151,11 @@ class FaultPlan:
         batch_item_failure_probability: chance one item of a WooCommerce batch fails.
         duplicate_webhook_probability: chance a webhook is delivered twice, same delivery id.
         redeliver_probability: chance a webhook is delivered again later with a new delivery id.
+        webhook_outages: runs of WooCommerce webhook delivery attempts (0-based, counting
+            every POST of a delivery but not pings) that fail with `status` without reaching
+            the receiver, as when its host is down. WooCommerce counts each as a failure and
+            disables the webhook after more than `woocommerce_max_webhook_delivery_failures`
+            (default 5) in a row (reference/woocommerce.md §8: the 7th consecutive failure).
 
     Example:
         >>> plan = FaultPlan(seed=7, latency=0.05, error_bursts=(ErrorBurst(start=3, count=2),))
@@ -172,6 +177,7 @@ class FaultPlan:
     batch_item_failure_probability: float = attrs.field(default=0.0, validator=_probability)
     duplicate_webhook_probability: float = attrs.field(default=0.0, validator=_probability)
     redeliver_probability: float = attrs.field(default=0.0, validator=_probability)
+    webhook_outages: tuple[ErrorBurst, ...] = attrs.field(default=(), converter=_bursts)
 
     @retry_after.validator
     def _check_retry_after(self, _attribute: object, value: float | None) -> None:
@@ -279,15 +285,21 @@ _PLAN_NUMBERS: dict[str, tuple[bool, bool]] = {
 
 
 def _plan_from_mapping(data: Mapping[str, object]) -> FaultPlan:
-    _check_keys(data, [*_PLAN_NUMBERS, "error_bursts", "slow_commits", "schema_changes"], "")
+    _check_keys(
+        data,
+        [*_PLAN_NUMBERS, "error_bursts", "slow_commits", "schema_changes", "webhook_outages"],
+        "",
+    )
     kwargs: dict[str, object] = {}
     for key, (integer, optional) in _PLAN_NUMBERS.items():
         if key in data:
             kwargs[key] = _number(data[key], key, integer=integer, optional=optional)
-    if "error_bursts" in data:
+    for name in ("error_bursts", "webhook_outages"):
+        if name not in data:
+            continue
         bursts = []
-        for i, entry in enumerate(_list(data["error_bursts"], "error_bursts")):
-            where = f"error_bursts[{i}]"
+        for i, entry in enumerate(_list(data[name], name)):
+            where = f"{name}[{i}]"
             table = _table(entry, where)
             _check_keys(table, ["start", "count", "status"], f"{where}.")
             for need in ("start", "count"):
@@ -295,7 +307,7 @@ def _plan_from_mapping(data: Mapping[str, object]) -> FaultPlan:
                     raise ConfigurationError("required", key=f"{where}.{need}")
             burst = {k: _number(v, f"{where}.{k}", integer=True) for k, v in table.items()}
             bursts.append(_build(ErrorBurst, burst, where))
-        kwargs["error_bursts"] = tuple(bursts)
+        kwargs[name] = tuple(bursts)
     if "slow_commits" in data:
         table = _table(data["slow_commits"], "slow_commits")
         _check_keys(table, ["probability", "every", "delay"], "slow_commits.")
@@ -437,6 +449,13 @@ class FaultInjector:
         """Whether webhook delivery number `delivery` is sent twice with the same delivery id."""
         probability = self.plan.duplicate_webhook_probability
         return probability > 0 and self.roll("duplicate_webhook", delivery) < probability
+
+    def webhook_outage(self, attempt: int) -> int | None:
+        """The status webhook delivery attempt `attempt` fails with, unreached, or None."""
+        for outage in self.plan.webhook_outages:
+            if outage.covers(attempt):
+                return outage.status
+        return None
 
     def redeliver_webhook(self, delivery: int) -> bool:
         """Whether webhook delivery number `delivery` is sent again later with a new id."""

@@ -15,9 +15,11 @@ With `--json`, a command prints one JSON object on stdout, and an error prints
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -28,7 +30,15 @@ from typing import Any, NoReturn, TextIO
 import attrs
 
 from .._settings import SettingsRefused
-from ..errors import ApiError, ConfigurationError, NswooError, StorageError
+from ..errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    NswooError,
+    PermissionDenied,
+    ServiceUnavailable,
+    StorageError,
+)
 from ._registry import COMMAND_GROUPS
 from ._types import Command, Context, ExitCode, Probe, exit_code_for
 
@@ -136,9 +146,9 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _error_payload(exc: BaseException, code: int) -> dict[str, Any]:
+def _error_payload(exc: BaseException, code: int, message: str) -> dict[str, Any]:
     kind = "UsageError" if isinstance(exc, _UsageError) else type(exc).__name__
-    payload: dict[str, Any] = {"type": kind, "message": str(exc), "exit_code": code}
+    payload: dict[str, Any] = {"type": kind, "message": message, "exit_code": code}
     if isinstance(exc, ConfigurationError):
         payload["key"] = exc.key
         problems = exc.problems if isinstance(exc, SettingsRefused) else (str(exc),)
@@ -152,11 +162,118 @@ def _error_payload(exc: BaseException, code: int) -> dict[str, Any]:
     return payload
 
 
-def _report(ctx: Context, exc: BaseException, code: int) -> None:
+def _report(ctx: Context, exc: BaseException, code: int, *, others: int = 0) -> None:
+    message = explain(exc, ctx.environment)
+    if others:
+        message += f" (and {others} more {'error' if others == 1 else 'errors'})"
     if ctx.json:
-        ctx.write_json({"error": _error_payload(exc, code)})
+        ctx.write_json({"error": _error_payload(exc, code, message)})
     else:
-        print(f"nswoo: error: {exc}", file=ctx.stderr)
+        print(f"nswoo: error: {message}", file=ctx.stderr)
+
+
+_VARIABLE = re.compile(r"\b(?:NS|WOO|NSWOO)_[A-Z0-9<>_]+")
+
+
+def explain(exc: BaseException, environment: str | None) -> str:
+    """The one line the CLI prints for `exc`: its message, with the variable to check.
+
+    Library errors do not know which environment they ran in, so they name variables as
+    `WOO_<ENV>_URL`; with the environment known, the CLI names the real one
+    (`WOO_SANDBOX_URL`). A failure to reach or authenticate with a system that names no
+    variable gets the variables to check appended.
+    """
+    message = str(exc)
+    env = (environment or "").strip().upper()
+    if env not in {"PROD", "SANDBOX"}:
+        return message
+    message = message.replace("<ENV>", env)
+    hint = _variables_to_check(exc, env)
+    if hint and not _VARIABLE.search(message):
+        message = f"{message}; check {hint}"
+    return message
+
+
+def _variables_to_check(exc: BaseException, env: str) -> str | None:
+    if not isinstance(exc, ApiError):
+        return None
+    credentials = isinstance(exc, AuthenticationError | PermissionDenied)
+    if exc.system == "woocommerce":
+        if credentials:
+            return f"WOO_{env}_CONSUMER_KEY and WOO_{env}_CONSUMER_SECRET"
+        return f"WOO_{env}_URL" if isinstance(exc, ServiceUnavailable) else None
+    if credentials:
+        return f"NS_{env}_ACCOUNT_ID and the NS_{env}_ credentials"
+    return f"NS_{env}_ACCOUNT_ID" if isinstance(exc, ServiceUnavailable) else None
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
+def _unwrap(exc: BaseException) -> tuple[BaseException, int]:
+    """The error to report for `exc`, and how many other distinct errors came with it.
+
+    A task group wraps what its tasks raise in an `ExceptionGroup`; a user must see the
+    errors inside, never the group. The first nswoo error is the one reported (it says
+    what happened), else the first error.
+    """
+    distinct: dict[tuple[type[BaseException], str], BaseException] = {}
+    for leaf in _leaves(exc):
+        if isinstance(leaf, asyncio.CancelledError):
+            continue  # a sibling cancelled because of the real error
+        distinct.setdefault((type(leaf), str(leaf)), leaf)
+    errors = list(distinct.values()) or [exc]
+    primary = next((e for e in errors if isinstance(e, NswooError)), errors[0])
+    return primary, len(errors) - 1
+
+
+def _stdout_closed(out: TextIO) -> bool:
+    """True when `out` is a pipe whose reader went away (`nswoo ... | head -1`)."""
+    try:
+        out.flush()
+    except (BrokenPipeError, ValueError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _silence(out: TextIO) -> None:
+    # Python flushes stdout once more at exit and would print "Exception ignored ... Broken
+    # pipe"; point the descriptor at /dev/null so that last flush succeeds quietly.
+    try:
+        fd = out.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _fail(ctx: Context, exc: BaseException) -> int:
+    """Report the error that ended a command and return its exit code (the one place)."""
+    primary, others = _unwrap(exc)
+    if isinstance(primary, KeyboardInterrupt):
+        return 130
+    if isinstance(primary, BrokenPipeError) and _stdout_closed(ctx.stdout):
+        # The reader of our output stopped reading: nothing is wrong, and nobody is left
+        # to tell otherwise.
+        _silence(ctx.stdout)
+        return ExitCode.OK
+    if not isinstance(primary, NswooError | Exception):
+        raise exc
+    if not isinstance(primary, NswooError):
+        # A bug, not an outcome: show the traceback, and exit 3 so that a crash is never
+        # read as "differences found" (1, which an uncaught exception would give).
+        traceback.print_exception(primary, file=ctx.stderr)
+    code = exit_code_for(primary)
+    _report(ctx, primary, code, others=others)
+    return code
 
 
 def run(
@@ -193,6 +310,8 @@ def run(
         return ExitCode.REFUSED
     except SystemExit as exc:  # --help and --version print and exit 0
         return exc.code if isinstance(exc.code, int) else ExitCode.REFUSED
+    except BrokenPipeError as exc:  # `nswoo --help | head -1`
+        return _fail(ctx, exc)
     ctx = attrs.evolve(
         ctx,
         json=bool(getattr(args, "json", False)),
@@ -203,20 +322,12 @@ def run(
     level = getattr(args, "log_level", None) or source.get("NSWOO_LOG_LEVEL", "warning")
     _configure_logging(err, level)
     try:
-        return int(command.run(args, ctx))
-    except KeyboardInterrupt:
-        return 130
-    except NswooError as exc:
-        code = exit_code_for(exc)
-        _report(ctx, exc, code)
-        return code
-    except Exception as exc:
-        # A bug, not an outcome: show the traceback, and exit 3 so that a crash is never
-        # read as "differences found" (1, which an uncaught exception would give).
-        traceback.print_exc(file=err)
-        code = exit_code_for(exc)
-        _report(ctx, exc, code)
-        return code
+        code = int(command.run(args, ctx))
+        # Output still buffered must reach the reader now, so a closed pipe shows up here.
+        out.flush()
+    except (Exception, KeyboardInterrupt, BaseExceptionGroup) as exc:
+        return _fail(ctx, exc)
+    return code
 
 
 class _CliLogHandler(logging.StreamHandler):  # type: ignore[type-arg]

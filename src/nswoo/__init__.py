@@ -7,6 +7,7 @@ is private.
 
 from __future__ import annotations
 
+import logging as _logging
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
@@ -210,3 +211,8 @@ def __getattr__(name: str) -> str:
         except _PackageNotFoundError:  # pragma: no cover - running from a source tree
             return "0+unknown"
     raise AttributeError(f"module 'nswoo' has no attribute {name!r}")
+
+
+# A library configures no logging; without a handler of its own, Python's last-resort
+# handler would print nswoo's warnings on the stderr of every application using it.
+_logging.getLogger("nswoo").addHandler(_logging.NullHandler())

@@ -17,7 +17,6 @@ from ._env import SettingsRefused as SettingsRefused
 from ._env import TbaCredentials as TbaCredentials
 from ._env import WooSettings as WooSettings
 from ._env import from_env as from_env
-from ._env import redact_url as redact_url
 from ._mapping import Config as Config
 from ._mapping import CustomerStrategy as CustomerStrategy
 from ._mapping import EmailTarget as EmailTarget
@@ -31,6 +30,7 @@ from ._mapping import ReconcileTolerance as ReconcileTolerance
 from ._mapping import WebhooksConfig as WebhooksConfig
 from ._mapping import load_config as load_config
 from ._mapping import parse_config as parse_config
+from ._urls import redact_url as redact_url
 
 __all__ = [
     "Config",

@@ -23,18 +23,18 @@ characters and its length.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, get_args
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 import attrs
 
 from ..errors import ConfigurationError
+from ._urls import is_loopback_host, normalise_site_url, redact_url, same_site, url_problem
 
 __all__ = [
     "AuthKind",
@@ -50,9 +50,7 @@ __all__ = [
     "WooSettings",
     "account_host",
     "from_env",
-    "is_loopback_host",
     "is_sandbox_account",
-    "redact_url",
     "shown_path",
     "shown_value",
 ]
@@ -203,43 +201,6 @@ def account_host(account_id: str) -> str:
 def is_sandbox_account(account_id: str) -> bool:
     """Whether an account id names a sandbox (`1234567_SB1`, `1234567-sb2`; netsuite.md §2)."""
     return _SANDBOX_ID.search(account_id) is not None
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether `host` is `localhost`, an address in 127.0.0.0/8, or `::1`."""
-    host = host.lower().strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def redact_url(url: str) -> str:
-    """`postgresql://user:pw@db/x` → `postgresql://user:**********@db/x` (for repr and output).
-
-    Works on the text rather than a parsed URL: a password with an unescaped `/`, `?` or `#`
-    would make a parser see it as a path, and it must be masked all the same.
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    rest = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}={_REDACTED}", rest)
-    if "@" not in rest:
-        return f"{scheme}://{rest}"
-    userinfo, _, hostpart = rest.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    if not colon:
-        # Only a user name (no password), unless the "user" is a token (redis://token@host).
-        return f"{scheme}://{_REDACTED}@{hostpart}"
-    return f"{scheme}://{user}:{_REDACTED}@{hostpart}"
-
-
-# Query parameters that carry credentials in libpq and redis-py URLs (`?password=…`).
-_QUERY_SECRET = re.compile(
-    r"([?&](?:password|pass|passwd|sslpassword|secret|token|auth))=[^&#]*", re.IGNORECASE
-)
 
 
 @attrs.frozen
@@ -523,10 +484,11 @@ def _base_url(read: _Reader, account_id: str, problems: _Problems) -> str:
     if raw is None:
         return derived
     key = read.name("NS", "BASE_URL")
-    parts = _parse_url(raw, key, problems)
-    if parts is None:
+    problem = url_problem(raw)
+    if problem is not None:
+        problems.add(key, problem)
         return derived
-    host = (parts.hostname or "").lower()
+    host = (urlsplit(raw).hostname or "").lower()
     if is_loopback_host(host):
         return raw.rstrip("/")
     # netsuite.md §9: the realm and the host must come from the same account id; a token for
@@ -549,37 +511,7 @@ def _base_url(read: _Reader, account_id: str, problems: _Problems) -> str:
                 f"must be a loopback address (localhost, 127.0.0.0/8, ::1) or {expected}",
             )
         return derived
-    if parts.scheme != "https":
-        problems.add(key, "must use https for a non-loopback host")
     return raw.rstrip("/")
-
-
-def _parse_url(
-    raw: str, key: str, problems: _Problems, *, schemes: tuple[str, ...] = ("http", "https")
-) -> SplitResult | None:
-    """Split a URL that must have one of `schemes`, a host, and no credentials/query/fragment.
-
-    The value itself never goes into a message: a URL may carry a password.
-    """
-    try:
-        parts = urlsplit(raw)
-        _ = parts.port  # raises ValueError on a malformed port
-    except ValueError:
-        problems.add(key, "is not a valid URL")
-        return None
-    if parts.scheme.lower() not in schemes:
-        problems.add(key, f"must be a {' or '.join(s + '://' for s in schemes)} URL")
-        return None
-    if not parts.hostname:
-        problems.add(key, "must name a host")
-        return None
-    if parts.username is not None or parts.password is not None:
-        problems.add(key, "must not carry credentials (user:password@); use the key variables")
-        return None
-    if parts.query or parts.fragment or raw.rstrip().endswith(("?", "#")):
-        problems.add(key, "must not have a query string or fragment")
-        return None
-    return parts
 
 
 def _positive_int(read: _Reader, system: str, suffix: str, default: int, p: _Problems) -> int:
@@ -802,52 +734,6 @@ def _scopes(read: _Reader, problems: _Problems) -> tuple[str, ...] | None:
     return scopes
 
 
-def _normalise_store_url(raw: str) -> str | None:
-    """One store, one spelling: `HTTPS://www.Shöp.Example.:443/a/./` → `https://xn--shp-sna.example/a`.
-
-    Compared only to tell whether production and sandbox point at the same store, so it
-    folds every spelling an HTTP client resolves to the same place (case, default port,
-    trailing dot, internationalised names, dot segments) and the `www.` alias, which no
-    one runs a separate staging store on (None when malformed).
-    """
-    try:
-        parts = urlsplit(raw.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host or scheme not in ("http", "https"):
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-        host = host.removeprefix("www.")
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{_normal_path(parts.path)}"
-
-
-def _normal_path(path: str) -> str:
-    """The path as an HTTP client will send it: dot segments removed (RFC 3986 §5.2.4),
-    empty segments and the trailing slash dropped, so two spellings of one store compare equal.
-    """
-    segments: list[str] = []
-    for segment in path.split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if segments:
-                segments.pop()
-            continue
-        segments.append(segment)
-    return "".join(f"/{segment}" for segment in segments)
-
-
 def _woocommerce(read: _Reader, env: Environment, problems: _Problems) -> WooSettings | None:
     before = len(problems.items)
     missing = [
@@ -860,14 +746,12 @@ def _woocommerce(read: _Reader, env: Environment, problems: _Problems) -> WooSet
     url = ""
     raw = read.get("WOO", "URL")
     if raw is not None:
-        key = read.name("WOO", "URL")
-        parts = _parse_url(raw, key, problems)
-        if parts is not None:
-            if parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname or ""):
-                # woocommerce.md: Basic auth is only tried over HTTPS, and keys sent in the
-                # clear over a network are keys given away; plain http is for loopback only.
-                problems.add(key, "may use http:// only for a loopback host; use https://")
-            url = _normalise_store_url(raw) or ""
+        # woocommerce.md §1: Basic auth is only tried over HTTPS, and keys sent in the
+        # clear over a network are keys given away; plain http is for loopback only.
+        problem = url_problem(raw)
+        if problem is not None:
+            problems.add(read.name("WOO", "URL"), problem)
+        url = normalise_site_url(raw) or ""
     concurrency = _positive_int(read, "WOO", "CONCURRENCY", 4, problems)
     timeout = _positive_float(read, "WOO", "TIMEOUT", 30.0, problems)
     if len(problems.items) > before:
@@ -890,14 +774,12 @@ def _check_cross_environment(
     """Refuse production and sandbox sharing a NetSuite account or a WooCommerce store."""
     this, other = _Reader(environ, env), _Reader(environ, "sandbox" if env == "prod" else "prod")
     urls = [r.get("WOO", "URL") for r in (this, other)]
-    if urls[0] and urls[1]:
-        mine, theirs = _normalise_store_url(urls[0]), _normalise_store_url(urls[1])
-        if mine is not None and mine == theirs:
-            problems.add(
-                this.name("WOO", "URL"),
-                f"is the same store as {other.name('WOO', 'URL')}: production and sandbox "
-                "must not share a WooCommerce store",
-            )
+    if urls[0] and urls[1] and same_site(urls[0], urls[1]):
+        problems.add(
+            this.name("WOO", "URL"),
+            f"is the same store as {other.name('WOO', 'URL')}: production and sandbox "
+            "must not share a WooCommerce store",
+        )
     ids = [r.get("NS", "ACCOUNT_ID") for r in (this, other)]
     if ids[0] and ids[1] and ids[0].upper().replace("-", "_") == ids[1].upper().replace("-", "_"):
         problems.add(

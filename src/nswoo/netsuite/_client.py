@@ -20,7 +20,8 @@ import httpx
 from .._clock import Clock, SystemClock
 from .._http import HttpPipeline, RequestAuth, RetryPolicy, error_context
 from .._settings import NetSuiteSettings
-from ..errors import InvalidPayload, ResponseInvalid
+from .._settings._urls import url_problem
+from ..errors import ConfigurationError, InvalidPayload, ResponseInvalid
 from ..limits._local import Limiter, LocalLimiter
 from ._auth import netsuite_auth, unauthorized_hint
 from ._faults import read_json, translate
@@ -136,7 +137,16 @@ class NetSuiteClient:
             policy: retry bounds (default: `RetryPolicy()`).
             random: jitter source in [0, 1).
             owns_http: close `http` on `aclose()`.
+
+        Raises:
+            ConfigurationError: the base URL breaks nswoo's URL rules (plain http:// off
+                loopback, credentials, a query), naming `NS_<ENV>_BASE_URL`, never its value.
         """
+        # The same URL rules as settings: a bearer token or a TBA signature sent over plain
+        # HTTP to another machine is a credential given away.
+        problem = url_problem(settings.base_url)
+        if problem is not None:
+            raise ConfigurationError(problem, key=f"NS_{settings.environment.upper()}_BASE_URL")
         self.settings = settings
         self._base = settings.base_url.rstrip("/")
         self._http = http

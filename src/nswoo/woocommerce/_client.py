@@ -13,7 +13,6 @@ variations too, and `manage_stock: "parent"` (§6).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ import httpx
 from .._clock import Clock
 from .._http import BasicAuth, HttpPipeline, RequestAuth, RetryPolicy, error_context
 from .._settings import WooSettings
+from .._settings._urls import url_problem
 from ..errors import ApiContext, ApiError, ConfigurationError, ResponseInvalid
 from ..limits._local import Limiter, LocalLimiter
 from ._convert import dumps, loads, structure_order, structure_product, structure_variation
@@ -56,7 +56,6 @@ BATCH_LIMIT = 100
 # limits; web servers commonly refuse request lines of a few KiB, so a chunk is also capped
 # in characters (a conservative choice, not a documented WooCommerce limit).
 _SKU_QUERY_CHARS = 2000
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 _MISSING_FROM_RESPONSE = "missing_from_response"
 
 
@@ -134,36 +133,17 @@ class BatchResult:
 def check_store_url(settings: WooSettings) -> None:
     """Refuse store URLs that would send the consumer key where it must not go.
 
-    HTTPS always; plain HTTP only to loopback hosts (simulators, local proxies), because
-    Basic auth sends the key and secret in every request. Credentials embedded in the URL
-    are refused too: they would end up in logs.
+    The URL rules every part of nswoo applies (`nswoo._settings._urls.url_problem`): HTTPS,
+    or plain HTTP to a loopback host only (simulators, local proxies), because Basic auth
+    sends the key and secret in every request; no credentials in the URL (they would end
+    up in logs); the site root, without a query or fragment.
 
     Raises:
         ConfigurationError: naming `WOO_<ENV>_URL`, never its value.
     """
-    key = f"WOO_{settings.environment.upper()}_URL"
-    parts = urlsplit(settings.url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError("must be an http(s) URL with a host", key=key)
-    if parts.username is not None or parts.password is not None:
-        raise ConfigurationError("must not contain credentials; use the consumer key", key=key)
-    if parts.query or parts.fragment:
-        raise ConfigurationError("must be the site root, without a query or fragment", key=key)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            "plain http:// is allowed only for loopback hosts (localhost, 127.0.0.1, ::1): "
-            "Basic auth would send the consumer secret in clear text; use https://",
-            key=key,
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    problem = url_problem(settings.url)
+    if problem is not None:
+        raise ConfigurationError(problem, key=f"WOO_{settings.environment.upper()}_URL")
 
 
 def gmt_param(moment: datetime) -> str:

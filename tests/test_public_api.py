@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "nswoo.limits",
     "nswoo.store",
     "nswoo.orders",
+    "nswoo.inventory",
     "nswoo.cli",
 ]
 

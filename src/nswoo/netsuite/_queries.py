@@ -16,21 +16,36 @@ leaves the other sections alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import Any, LiteralString
 
+import anyio
 import attrs
 
 from ..errors import InvalidPayload, SchemaDriftError
 from ._client import NetSuiteClient
 from ._records import ExternalId
-from ._suiteql import MAX_IN_LIST, id_list, ident, suiteql_queries, suiteql_query, text_list
+from ._suiteql import (
+    MAX_IN_LIST,
+    MAX_PAGE_SIZE,
+    Param,
+    TextList,
+    id_list,
+    ident,
+    number,
+    suiteql_queries,
+    suiteql_query,
+    text_list,
+)
 
 __all__ = [
     "BookedTotal",
+    "ItemBalance",
     "SalesOrderKey",
     "booked_totals",
     "customers_by_email",
+    "item_balances",
     "items_by_column",
     "sales_order_for",
     "sales_orders_for",
@@ -279,4 +294,243 @@ async def customers_by_email(client: NetSuiteClient, emails: Iterable[str]) -> d
 
 
 # =============================================================================================
-# Balances per location (inventory): the inventory capability adds `balances` here.
+# Balances per location (inventory)
+
+
+@attrs.frozen
+class ItemBalance:
+    """One NetSuite item's stock at one location: a row of `aggregateItemLocation`.
+
+    Attributes:
+        item_id: the item's internal id.
+        sku: the item's SKU (the configured `item_match` column, `itemid` by default).
+        location: the location's internal id; None when the item has no balance row in the
+            locations asked for (the item exists, and nothing of it is there).
+        on_hand: `quantityonhand`, None when NetSuite sent no number.
+        committed: `quantitycommitted`, None when NetSuite sent no number.
+    """
+
+    item_id: int
+    sku: str
+    location: int | None
+    on_hand: Decimal | None
+    committed: Decimal | None
+
+
+# Item types that hold stock: inventory items and assemblies (reference §6 lists the
+# `itemtype` values). Non-inventory, service, charge, discount and group items have no
+# balance of their own, so a WooCommerce product sharing such an item's SKU is reported as
+# missing in NetSuite rather than set to 0.
+_BALANCE_BOUNDS = (
+    "SELECT MAX(i.id) AS high, COUNT(i.id) AS items FROM item i "
+    "WHERE i.isinactive = 'F' AND i.itemtype IN ('InvtPart', 'Assembly') AND i.id > {after}"
+)
+# One row per (item, location), and one row with a NULL location for an item without any
+# balance row there (LEFT JOIN). Keyset paging on (item id, location) from the last row read,
+# so a page boundary may fall inside an item's locations and no offset nears the 100,000-row
+# cap (reference §6: order by a unique key for stable paging). NVL turns the missing
+# location into 0 (location ids are positive), so the key has no NULL to order.
+_BALANCE_SELECT = (
+    "SELECT i.id AS item_id, i.{column} AS sku, NVL(b.location, 0) AS location, "
+    "b.quantityonhand AS quantityonhand, b.quantitycommitted AS quantitycommitted "
+    "FROM item i LEFT JOIN aggregateItemLocation b ON b.item = i.id"
+)
+_BALANCE_WHERE = (
+    " WHERE i.isinactive = 'F' AND i.itemtype IN ('InvtPart', 'Assembly') "
+    "AND i.id BETWEEN {low} AND {high} "
+    "AND (i.id > {after_item} OR (i.id = {after_item} AND NVL(b.location, 0) > {after_location}))"
+)
+_BALANCE_ORDER = " ORDER BY i.id, NVL(b.location, 0)"
+_ALL_IDS = (0, 2**63 - 1)
+
+
+def _quantity(value: object) -> Decimal | None:
+    """A SuiteQL quantity as an exact Decimal; None for null or anything not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def _balance(row: Mapping[str, Any]) -> ItemBalance | None:
+    sku = row.get("sku")
+    if not isinstance(sku, str) or not sku:
+        return None  # an item without a value in the SKU column matches no product
+    location = int(str(row.get("location") or 0))
+    return ItemBalance(
+        item_id=int(str(row["item_id"])),
+        sku=sku,
+        location=location or None,
+        on_hand=_quantity(row.get("quantityonhand")),
+        committed=_quantity(row.get("quantitycommitted")),
+    )
+
+
+@attrs.define
+class _Chain:
+    """One keyset-paged read of the balances of the items with ids in `low..high`."""
+
+    client: NetSuiteClient
+    template: LiteralString
+    params: dict[str, Param]
+    low: int
+    high: int
+    on_page: Callable[[int], None] | None
+    after_item: int = attrs.field(init=False)
+    after_location: int = 0
+    rows: list[ItemBalance] = attrs.field(factory=list)
+    done: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        self.after_item = self.low - 1
+
+    async def page(self) -> None:
+        """Read the next page; `done` once the range is exhausted."""
+        query = suiteql_query(
+            self.template,
+            low=number(self.low),
+            high=number(self.high),
+            after_item=number(self.after_item),
+            after_location=number(self.after_location),
+            **self.params,
+        )
+        page = await self.client.suiteql_page(query, limit=MAX_PAGE_SIZE, booleans=False)
+        for row in page.items:
+            self.after_item = int(str(row["item_id"]))
+            self.after_location = int(str(row.get("location") or 0))
+            balance = _balance(row)
+            if balance is not None:
+                self.rows.append(balance)
+        if self.on_page is not None:
+            self.on_page(len(page.items))
+        self.done = len(page.items) < MAX_PAGE_SIZE or not page.has_more
+
+    async def run(self) -> None:
+        """Read the remaining pages."""
+        while not self.done:
+            await self.page()
+
+
+def _balance_template(*, locations: bool, skus: bool) -> LiteralString:
+    template: LiteralString = _BALANCE_SELECT
+    if locations:
+        template += " AND b.location IN {locations}"
+    template += _BALANCE_WHERE
+    if skus:
+        template += " AND i.{column} IN {skus}"
+    return template + _BALANCE_ORDER
+
+
+async def _split(first: _Chain, partitions: int) -> list[_Chain]:
+    """After a full first page: the rest of the id range, cut into up to `partitions` ranges.
+
+    The first chain keeps the item it stopped in (its other locations come next) up to the
+    end of its range; the other ranges start after it.
+    """
+    query = suiteql_query(_BALANCE_BOUNDS, after=number(first.after_item))
+    page = await first.client.suiteql_page(query, limit=1, booleans=False)
+    found = page.items[0] if page.items else {}
+    high, items = found.get("high"), int(str(found.get("items") or 0))
+    if high is None or items == 0:
+        return []  # nothing after the item the first chain is in: it finishes alone
+    high = int(str(high))
+    parts = max(1, min(partitions, -(-items // MAX_PAGE_SIZE) + 1))
+    width = -(-(high - first.after_item) // parts)
+    first.high = first.after_item + width - 1 if parts > 1 else high
+    others = []
+    for low in range(first.high + 1, high + 1, width):
+        others.append(
+            _Chain(
+                first.client,
+                first.template,
+                first.params,
+                low,
+                min(high, low + width - 1),
+                first.on_page,
+            )
+        )
+    return others
+
+
+async def _run_all(chains: list[_Chain]) -> None:
+    """Run the chains at once; the first error stops the others and is raised as itself."""
+    errors: list[Exception] = []
+
+    async def run(chain: _Chain) -> None:
+        try:
+            await chain.run()
+        except Exception as exc:
+            errors.append(exc)
+            group.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as group:
+        for chain in chains:
+            group.start_soon(run, chain)
+    if errors:
+        raise errors[0]
+
+
+async def item_balances(
+    client: NetSuiteClient,
+    *,
+    column: str = "itemid",
+    locations: Iterable[int] = (),
+    skus: Iterable[str] | None = None,
+    partitions: int = 1,
+    on_page: Callable[[int], None] | None = None,
+) -> list[ItemBalance]:
+    """Stock per (item, location) of the active stock items, from `aggregateItemLocation`.
+
+    Joined to `item` for the SKU (`column`); an active stock item without a balance row in
+    `locations` comes back once with `location=None`. Pages of 1000 rows, keyset-paged on
+    (item id, location) past the 100,000-row cap (reference §6). When the first page is full
+    and `partitions > 1`, the rest of the id range is split (one more query for its size) and
+    the ranges are read concurrently: keyset paging is sequential within a range, and the
+    client's limiter caps what runs at once.
+
+    Args:
+        client: the NetSuite client.
+        column: the item column holding the SKU (`[orders] item_match`).
+        locations: location ids to read; empty: every location.
+        skus: only these SKUs (quoted literals, 1000 per query); None: every item.
+        partitions: how many id ranges may be read at once.
+        on_page: called with each page's row count (progress).
+
+    Raises:
+        ConfigurationError: `column` is not an identifier.
+        InvalidPayload: a SKU holds control characters; a location id is not positive.
+    """
+    location_ids = tuple(locations)
+    params: dict[str, Param] = {"column": ident(column)}
+    if location_ids:
+        params["locations"] = id_list(location_ids)
+    template = _balance_template(locations=bool(location_ids), skus=skus is not None)
+    if skus is not None:
+        values = text_list(skus).values
+        chains = [
+            _Chain(
+                client,
+                template,
+                {**params, "skus": TextList(values[start : start + MAX_IN_LIST])},
+                *_ALL_IDS,
+                on_page,
+            )
+            for start in range(0, len(values), MAX_IN_LIST)
+        ]
+    else:
+        first = _Chain(client, template, params, *_ALL_IDS, on_page)
+        await first.page()
+        chains = [first]
+        if not first.done and partitions > 1:
+            chains += await _split(first, partitions)
+    await _run_all(chains)
+    return [row for chain in chains for row in chain.rows]

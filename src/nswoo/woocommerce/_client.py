@@ -592,9 +592,12 @@ class WooClient:
 
     # -- products and variations ------------------------------------------------------------
 
-    async def iter_products(self) -> AsyncIterator[WooProduct | WooVariation]:
+    async def iter_products(
+        self, *, variations: bool = True
+    ) -> AsyncIterator[WooProduct | WooVariation]:
         """Every product, oldest id first; each `variable` product is followed by its
-        variations (read from `products/<id>/variations`, paged the same way).
+        variations (read from `products/<id>/variations`, paged the same way) unless
+        `variations=False` (the caller reads them with `iter_variations`, e.g. concurrently).
         """
         params = {"per_page": str(PAGE_SIZE), "orderby": "id", "order": "asc"}
         seen: set[int] = set()
@@ -605,7 +608,7 @@ class WooClient:
                     continue
                 seen.add(product.id)
                 yield product
-                if isinstance(product, WooProduct) and product.type == "variable":
+                if variations and isinstance(product, WooProduct) and product.type == "variable":
                     async for variation in self.iter_variations(product.id):
                         yield variation
 

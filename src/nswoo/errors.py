@@ -7,6 +7,7 @@ from that data, so a message never contains a token, a secret or a raw response 
 ```
 NswooError
 ├── ConfigurationError          settings refused: names the variable or key, never its value
+│   └── MissingExtra                an optional backend's package is missing (an ImportError)
 ├── StorageError                the store (SQLite) failed: locked, corrupt, of an unknown schema
 ├── WebhookError                a delivery the receiver must refuse
 │   ├── WebhookSignatureInvalid     missing or wrong X-WC-Webhook-Signature   → 401
@@ -42,6 +43,7 @@ __all__ = [
     "ConfigurationError",
     "DuplicateRecord",
     "InvalidPayload",
+    "MissingExtra",
     "NotFound",
     "NswooError",
     "OutcomeUnknown",
@@ -94,6 +96,26 @@ class ConfigurationError(NswooError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class MissingExtra(ConfigurationError, ImportError):
+    """An optional part of nswoo needs a package that its extra installs.
+
+    Both a `ConfigurationError` (startup refused, exit 2) and an `ImportError`, so code that
+    already guards optional imports catches it too. The message names the command to run:
+    `pip install 'nswoo[postgres]'`.
+
+    Attributes:
+        extra: the extra to install (`postgres`, `redis`, `server`).
+        name: the missing module (`psycopg`), as on every `ImportError`.
+    """
+
+    def __init__(self, what: str, *, extra: str, package: str, key: str | None = None) -> None:
+        self.extra = extra
+        super().__init__(
+            f"{what} needs the {package!r} package: pip install 'nswoo[{extra}]'", key=key
+        )
+        self.name = package
 
 
 class StorageError(NswooError):

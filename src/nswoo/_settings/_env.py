@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from ..errors import ConfigurationError
+from ._backends import BackendKind, backend_problem
 from ._urls import is_loopback_host, normalise_site_url, redact_url, same_site, url_problem
 
 __all__ = [
@@ -790,26 +791,22 @@ def _check_cross_environment(
 
 
 def _store(read: _Reader, env: Environment, problems: _Problems) -> str:
-    default = f"sqlite:///nswoo-{env}.db"
-    raw = read.get("NSWOO", "STORE")
-    if raw is None:
-        return default
-    if raw.startswith("sqlite:///") and len(raw) > len("sqlite:///"):
-        return raw
-    if raw.startswith(("postgresql://", "postgres://")) and raw.partition("://")[2]:
-        return raw
-    problems.add(
-        read.name("NSWOO", "STORE"),
-        "must be sqlite:///<path> or postgresql://<connection>",
-    )
-    return default
+    return _backend_url(read, "STORE", "store", f"sqlite:///nswoo-{env}.db", problems)
 
 
 def _limiter(read: _Reader, problems: _Problems) -> str:
-    raw = read.get("NSWOO", "LIMITER")
-    if raw is None or raw == "local":
-        return "local"
-    if raw.startswith(("redis://", "rediss://")) and raw.partition("://")[2]:
-        return raw
-    problems.add(read.name("NSWOO", "LIMITER"), "must be 'local' or a redis:// or rediss:// URL")
-    return "local"
+    return _backend_url(read, "LIMITER", "limiter", "local", problems)
+
+
+def _backend_url(
+    read: _Reader, suffix: str, kind: BackendKind, default: str, problems: _Problems
+) -> str:
+    """A store or limiter URL the backend registry knows (the scheme and its own rule)."""
+    raw = read.get("NSWOO", suffix)
+    if raw is None:
+        return default
+    problem = backend_problem(kind, raw)
+    if problem is not None:
+        problems.add(read.name("NSWOO", suffix), problem)
+        return default
+    return raw

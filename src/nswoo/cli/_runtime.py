@@ -15,8 +15,9 @@ import attrs
 
 from .._clock import Clock, SystemClock
 from .._settings import Config, Settings, load_config, redact_url
-from ..errors import ConfigurationError
-from ..limits._local import Limiter, LocalLimiter
+from .._settings._backends import BackendKind, find_backend, unavailable
+from ..limits._local import Limiter
+from ..limits._open import open_limiter
 from ..netsuite._client import NetSuiteClient, open_netsuite
 from ..orders._sync import OrderSync
 from ..store._open import open_store, stored_binding
@@ -45,28 +46,20 @@ def require_config(settings: Settings) -> Config:
 
 
 def backend_problems(settings: Settings) -> list[tuple[str, str]]:
-    """Store and limiter URLs this version accepts in settings but cannot open yet.
+    """Store and limiter URLs this installation accepts in settings but cannot open.
 
-    `check` reports them up front, so a configuration that would fail at the first real
-    command fails at `check` instead.
+    `check` reports them up front (a backend this version does not ship yet, or whose extra
+    is not installed), so a configuration that would fail at the first real command fails
+    at `check` instead. The backend registry (`nswoo._settings._backends`) knows why.
     """
     env = settings.environment.upper()
     problems = []
-    if settings.store_url.split("://", 1)[0].lower() in {"postgresql", "postgres"}:
-        problems.append(
-            (
-                f"NSWOO_{env}_STORE",
-                "the PostgreSQL store is not available in this version; use sqlite:///path.db",
-            )
-        )
-    if settings.limiter_url != "local":
-        problems.append(
-            (
-                f"NSWOO_{env}_LIMITER",
-                "only 'local' is available in this version; "
-                "a shared Redis limiter is not built yet",
-            )
-        )
+    urls: dict[BackendKind, str] = {"store": settings.store_url, "limiter": settings.limiter_url}
+    for kind, url in urls.items():
+        key = f"NSWOO_{env}_{kind.upper()}"
+        reason = unavailable(find_backend(kind, url, key=key))
+        if reason is not None:
+            problems.append((key, reason))
     return problems
 
 
@@ -108,13 +101,8 @@ async def inspect_store(settings: Settings) -> StoreBinding | None:
 
 
 def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:
-    url = settings.limiter_url
-    if url == "local":
-        return LocalLimiter(cap, clock=clock)
-    raise ConfigurationError(
-        "only 'local' is available in this version; a shared Redis limiter is not built yet",
-        key=f"NSWOO_{settings.environment.upper()}_LIMITER",
-    )
+    key = f"NSWOO_{settings.environment.upper()}_LIMITER"
+    return open_limiter(settings.limiter_url, cap=cap, clock=clock, key=key)
 
 
 @attrs.define

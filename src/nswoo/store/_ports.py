@@ -27,6 +27,7 @@ from typing import Protocol, Self
 
 import attrs
 
+from .._clock import Clock
 from ..errors import StorageError
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Reports",
     "StockPushes",
     "Store",
+    "StoreBackend",
     "StoreBinding",
     "StoreBindingError",
 ]
@@ -529,6 +531,26 @@ class Store(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class StoreBackend(Protocol):
+    """What a store backend's module offers `open_store` (its scheme is registered in
+    `nswoo._settings._backends`, with the module's name).
+    """
+
+    async def open_url(self, url: str, *, clock: Clock | None = None) -> Store:
+        """Open (creating if needed) the store `url` names, schema checked.
+
+        Raises:
+            StorageError: it cannot be opened.
+        """
+        ...
+
+    async def read_url_binding(self, url: str) -> StoreBinding | None:
+        """The binding recorded in the store `url` names, creating and changing nothing;
+        None when it does not exist yet, was never bound, or keeps nothing between runs.
+        """
+        ...
 
 
 # ---------------------------------------------------------------------------------------------

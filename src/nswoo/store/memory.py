@@ -44,7 +44,7 @@ from ._rules import (
     utc,
 )
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "open_url", "read_url_binding"]
 
 _MEMORY = "memory"
 
@@ -474,3 +474,19 @@ class MemoryStore(ClosingStore):
     async def aclose(self) -> None:
         """Mark the store closed; later calls raise `StorageError`."""
         self._state.closed = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Opened by URL (`memory://`, registered in `nswoo._settings._backends`)
+
+
+async def open_url(url: str, *, clock: Clock | None = None) -> MemoryStore:
+    """A new, empty `MemoryStore` (every `memory://` URL is its own store)."""
+    del url  # nothing in the URL selects anything
+    return MemoryStore(clock=clock)
+
+
+async def read_url_binding(url: str) -> StoreBinding | None:
+    """Always None: a memory store keeps nothing between runs."""
+    del url
+    return None

@@ -46,6 +46,7 @@ import anyio.to_thread
 import attrs
 
 from .._clock import Clock, SystemClock
+from .._settings._backends import sqlite_path
 from ..errors import StorageError
 from ._ports import (
     DEFAULT_INBOX_RETENTION,
@@ -76,7 +77,7 @@ from ._rules import (
     utc,
 )
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore", "read_binding"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "open_url", "read_binding", "read_url_binding"]
 
 _T = TypeVar("_T")
 _BACKEND = "sqlite"
@@ -1052,3 +1053,17 @@ class SqliteStore(ClosingStore):
     async def aclose(self) -> None:
         """Close pooled connections; later calls raise `StorageError`."""
         await anyio.to_thread.run_sync(self._db.pool.close)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opened by URL (`nswoo.store.open_store`, registered in `nswoo._settings._backends`)
+
+
+async def open_url(url: str, *, clock: Clock | None = None) -> SqliteStore:
+    """Open the store `sqlite:///path.db` names (the URL was checked by the registry)."""
+    return await SqliteStore.open(sqlite_path(url), clock=clock)
+
+
+async def read_url_binding(url: str) -> StoreBinding | None:
+    """`read_binding` of the file `sqlite:///path.db` names."""
+    return await read_binding(sqlite_path(url))

@@ -15,7 +15,7 @@ __all__ = ["COMMANDS"]
 
 
 def _print_report(ctx: Context, report: SyncReport, verb: str) -> int:
-    data = report.to_json()
+    data = report.to_dict()
     if ctx.json:
         ctx.write_json(data)
     else:

@@ -45,6 +45,7 @@ __all__ = [
     "SalesOrderKey",
     "booked_totals",
     "customers_by_email",
+    "customers_by_external_id",
     "item_balances",
     "items_by_column",
     "sales_order_for",
@@ -186,8 +187,18 @@ class BookedTotal:
     tax: Decimal | None
 
 
+# `transaction.foreigntotal` is the total in the transaction's currency (reference §6 lists
+# `transaction`; the column is the one public SuiteQL libraries read, e.g. GSpo7/suiteql-sql-
+# library `rollup-example.sql`, and meir.prolecto.com/2023/02/19/sql-ar-and-ap-fields). The
+# tax NetSuite computed is the sum of the order's tax lines (`transactionline.taxline = 'T'`),
+# whose `foreignamount` is stored with the sign of a credit, hence `* -1`: the query of public
+# SuiteQL libraries for "Sales Order - With Sales Tax" (Tim Dietrich's query library) reads it
+# this way. Neither column is confirmed by Oracle's own pages; a sales order without tax
+# lines gives NULL, read as no tax.
 _BOOKED_TOTALS = (
-    "SELECT t.id AS id, t.foreigntotal AS total, t.taxtotal AS tax "
+    "SELECT t.id AS id, t.foreigntotal AS total, "
+    "(SELECT SUM(tl.foreignamount * -1) FROM transactionline tl "
+    "WHERE tl.transaction = t.id AND tl.taxline = 'T') AS tax "
     "FROM transaction t WHERE t.type = 'SalesOrd' AND t.id IN {ids}"
 )
 
@@ -271,6 +282,30 @@ async def items_by_column(
 
 # =============================================================================================
 # Customers (orders)
+
+
+async def customers_by_external_id(
+    client: NetSuiteClient, external_ids: Iterable[ExternalId]
+) -> dict[ExternalId, str]:
+    """External id → internal id of the customers carrying them (compared without case).
+
+    One query per 1000 ids. The by-email strategy keys its customers by an external id
+    derived from the e-mail (`nswoo.orders.customer_external_id`), so this finds a page of
+    orders' customers at once.
+    """
+    wanted = {external_id.value.upper(): external_id for external_id in external_ids}
+    found: dict[ExternalId, str] = {}
+    for query in suiteql_queries(
+        "SELECT c.id AS id, c.externalid AS externalid FROM customer c "
+        "WHERE UPPER(c.externalid) IN {external_ids} ORDER BY c.id",
+        external_ids=text_list(wanted),
+    ):
+        async for row in client.suiteql(query, booleans=False):
+            external = row.get("externalid")
+            key = wanted.get(external.upper()) if isinstance(external, str) else None
+            if key is not None and key not in found:
+                found[key] = str(row["id"])
+    return found
 
 
 async def customers_by_email(client: NetSuiteClient, emails: Iterable[str]) -> dict[str, list[str]]:

@@ -9,6 +9,12 @@ part (NetSuite) afterwards. Guarantees:
 - **nothing is lost**: an item is marked done only after its order was linked, ignored or
   dead-lettered. An item whose processing raised (or whose worker crashed) stays in the inbox
   and is taken again when its lease expires.
+- **transient is not dead**: an order whose import failed for a transient reason (NetSuite
+  unreachable, 5xx, rate-limited past the retry budget; `OrderSync` answers `retrying`) is
+  given back to the inbox and taken again after `retry_after` seconds (30 by default),
+  without spending one of the item's attempts; `OrderSync` counts those failures and
+  dead-letters the order only when its `RetryPolicy` gives up. A credentials outage gives
+  the whole batch back the same way.
 - **nothing loops forever**: an item taken more than `max_attempts` times is dead-lettered
   with its body (so `nswoo orders replay` can retry it) and marked done. This also stops a
   delivery that kills the worker process outright from crashing it on every start.
@@ -89,11 +95,13 @@ class InboxWorker:
             another worker are looked at again (sooner when that lease ends sooner). The
             holder is usually alive and done in moments, so this is short; each look costs
             one inbox take and one claim, never a NetSuite request.
+        retry_after: seconds before the deliveries of an order that failed for a transient
+            reason are taken again.
         clock: time for the back-off after a run-wide failure, and for deferrals.
 
     Raises:
         ValueError: a non-positive `lease_seconds`, `batch`, `poll_interval`,
-            `max_attempts` or `busy_recheck`.
+            `max_attempts`, `busy_recheck` or `retry_after`.
     """
 
     def __init__(
@@ -107,11 +115,13 @@ class InboxWorker:
         poll_interval: float = 0.5,
         max_attempts: int = 5,
         busy_recheck: float = 5.0,
+        retry_after: float = 30.0,
         clock: Clock | None = None,
     ) -> None:
-        if min(lease_seconds, batch, poll_interval, max_attempts, busy_recheck) <= 0:
+        if min(lease_seconds, batch, poll_interval, max_attempts, busy_recheck, retry_after) <= 0:
             raise ValueError(
-                "lease_seconds, batch, poll_interval, max_attempts and busy_recheck must be > 0"
+                "lease_seconds, batch, poll_interval, max_attempts, busy_recheck and "
+                "retry_after must be > 0"
             )
         self.store = store
         self.order_sync = order_sync
@@ -121,6 +131,7 @@ class InboxWorker:
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
         self.busy_recheck = busy_recheck
+        self.retry_after = retry_after
         self.clock = clock or SystemClock()
 
     @property
@@ -133,9 +144,10 @@ class InboxWorker:
 
         Returns:
             One `ImportResult` per item taken: `order.deleted` and superseded items as
-            `ignored`; items left for retry, and items of an order another worker holds, as
-            `deferred` (with the reason); items over `max_attempts` as `dead_lettered`.
-            Empty when the inbox was.
+            `ignored`; an item whose order failed for a transient reason as `retrying`;
+            items left for retry, later deliveries of a `retrying` order, and items of an
+            order another worker holds, as `deferred` (with the reason); items over
+            `max_attempts` as `dead_lettered`. Empty when the inbox was.
 
         Raises:
             AuthenticationError: NetSuite refused the credentials; the batch's unfinished
@@ -158,11 +170,14 @@ class InboxWorker:
         async def run_chain(chain: Sequence[InboxItem]) -> None:
             try:
                 for index, item in enumerate(chain):
-                    result = await self._process(item)
-                    if result is None:
+                    result, handled = await self._process(item)
+                    if result.outcome == "deferred" and not handled:
                         # Another worker holds the order: its later deliveries wait too, so
                         # they are still applied in arrival order, after this one.
                         results.update(await self._defer(chain[index:]))
+                        return
+                    if result.outcome == "retrying":
+                        results.update(await self._retry_later(chain[index:], result))
                         return
                     results[item.item_id] = result
             except (AuthenticationError, StorageError) as exc:
@@ -218,32 +233,40 @@ class InboxWorker:
     # -----------------------------------------------------------------------------------------
     # One item
 
-    async def _process(self, item: InboxItem) -> ImportResult | None:
-        """Process one item; None when its order is leased by another worker (not touched)."""
+    async def _process(self, item: InboxItem) -> tuple[ImportResult, bool]:
+        """Process one item; with True when this is the item's last word for this take.
+
+        False comes with `deferred` (its order leased by another worker) and `retrying` (a
+        transient failure): the item is untouched, for the caller to give back. An item
+        whose import raised is `deferred` with True: it stays leased (the take counted as
+        an attempt) and comes back when its lease ends.
+        """
         order_id = item.order_id if item.order_id is not None else 0
         if item.superseded:
             # A newer delivery of this order was finished before this one was taken: its
             # state is the later one, so applying this older state would go backwards.
             await self._finish(item)
-            return ImportResult(order_id, "ignored", reason="superseded by a newer delivery")
+            return ImportResult(order_id, "ignored", reason="superseded by a newer delivery"), True
         if item.topic == _DELETED or item.order_id is None:
             # A trashed order has nothing to import (its body is only {"id": N}, §8); a
             # sales order already created stays for a human to cancel in NetSuite.
             await self._finish(item)
-            return ImportResult(order_id, "ignored", reason=f"{item.topic}: nothing to import")
+            return ImportResult(
+                order_id, "ignored", reason=f"{item.topic}: nothing to import"
+            ), True
         if item.attempts > self.max_attempts:
             # Taken again after max_attempts failures, or after as many crashes of the whole
             # worker: do not try again here, keep it for `orders replay` and a human.
             return await self._give_up(
                 item,
                 f"taken {item.attempts} times without finishing (a worker crashed on it)",
-            )
+            ), True
         try:
             order = structure_order(loads(item.body))
         except (ValueError, ResponseInvalid) as exc:
             # The receiver checked the body, so this is a model the body no longer fits
             # (nswoo upgraded between receipt and import): retrying cannot help.
-            return await self._give_up(item, f"stored delivery cannot be read: {exc}")
+            return await self._give_up(item, f"stored delivery cannot be read: {exc}"), True
         try:
             # max_wait=0: never sit on another worker's lease (a dead worker's runs for
             # minutes); the delivery goes back to the inbox until that lease ends instead.
@@ -251,11 +274,30 @@ class InboxWorker:
         except AuthenticationError:
             raise
         except Exception as exc:  # any failure of one item must leave it for a retry, not lose it
-            return await self._failed(item, exc)
-        if result.outcome == "deferred":
-            return None
+            return await self._failed(item, exc), True
+        if result.outcome in ("deferred", "retrying"):
+            return result, False
         await self._finish(item)
-        return result
+        return result, True
+
+    async def _retry_later(
+        self, items: Sequence[InboxItem], result: ImportResult
+    ) -> dict[int, ImportResult]:
+        """Give an order's items back for `retry_after` seconds after a transient failure;
+        its later deliveries wait with it, so they still apply in arrival order."""
+        first = items[0]
+        until = self.clock.time() + self.retry_after
+        await self.store.inbox.release([i.item_id for i in items], not_before=until)
+        _log.info(
+            "order %s: %d deliveries back in the inbox for %.0fs: %s",
+            result.order_id,
+            len(items),
+            self.retry_after,
+            result.reason,
+        )
+        behind = f"behind delivery {first.delivery_id} of the same order, retried with it"
+        later = {i.item_id: ImportResult(result.order_id, "deferred", reason=behind) for i in items}
+        return {**later, first.item_id: result}
 
     async def _defer(self, items: Sequence[InboxItem]) -> dict[int, ImportResult]:
         """Give an order's items back until the other worker's lease on it ends."""

@@ -1,19 +1,25 @@
 """The order mapper and import plan (pure core): a WooCommerce order in, a decision out.
 
-Nothing here does I/O, reads a clock, draws random numbers or logs. The shell gathers what a
-decision needs (the stored link or an existing sales order, the NetSuite item ids of the
-order's SKUs, the customer), calls `plan_import`, and carries out the plan it returns:
+Nothing here does I/O, reads a clock, draws random numbers or logs. The shell asks
+`lookups(order)` what to gather (nothing for an order it will ignore; else the SKUs and the
+by-email customer's external id), gathers it (the stored link or an existing sales order,
+the NetSuite item ids, the customer), calls `plan_import` once, and carries out the plan it
+returns:
 
 ```
-AlreadyImported(sales_order_id)   the order is in NetSuite already: record the link, done
-CreateSalesOrder(draft)           create exactly this sales order
-IgnoreOrder(rejection)            not an order nswoo imports (status, checkout draft): count it
-DeadLetterOrder(rejection)        cannot be imported as it stands: dead-letter with the reason
+AlreadyImported(sales_order_id)       the order is in NetSuite already: record the link, done
+CreateSalesOrder(template, customer)  create exactly this sales order, for
+    ExistingCustomer(id)                  a customer that exists, or
+    CreateCustomer(draft)                 a customer created first (by-email strategy)
+IgnoreOrder(rejection)                not an order nswoo imports (status, checkout draft)
+DeadLetterOrder(rejection)            cannot be imported as it stands: dead-letter, with why
 ```
 
-Two more pure decisions serve the shell around the plan: `booked_total_discrepancy` (does the
-total NetSuite booked for a linked sales order match WooCommerce's?) and `next_cursor` (how
-far a poll may move its modified-date cursor).
+More pure decisions serve the shell around the plan: `booked_total_discrepancy` (does the
+total NetSuite booked for a linked sales order match WooCommerce's?), `next_cursor` (how
+far a poll may move its modified-date cursor), `RetryPolicy` (when an order failing for a
+transient reason becomes a dead letter) and `dead_letter_due` (when a dead letter is tried
+again on its own).
 
 Identity is derived from the source record, never drawn at random: the key is
 `(store, WooCommerce order id)`, the sales order's `externalId` is `woo-<store>-<order id>` and
@@ -30,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Context, Decimal
 from typing import Final, Literal
 
@@ -53,20 +59,29 @@ from ..woocommerce._records import (
 )
 
 __all__ = [
+    "DEAD_LETTER_BACKOFF",
+    "TOLERANCE_PER_LINE_ITEM",
     "AlreadyImported",
+    "CreateCustomer",
     "CreateSalesOrder",
     "DeadLetterOrder",
+    "ExistingCustomer",
     "IgnoreOrder",
     "ImportPlan",
+    "Lookups",
     "OrderKey",
     "Rejection",
     "RejectionKind",
-    "TOLERANCE_PER_LINE_ITEM",
+    "RetryPolicy",
+    "SalesOrderTemplate",
     "TotalDiscrepancy",
     "booked_total_discrepancy",
     "customer_draft",
     "customer_external_id",
+    "dead_letter_due",
+    "lookups",
     "map_order",
+    "money_unit",
     "next_cursor",
     "order_key",
     "order_quantities",
@@ -74,7 +89,6 @@ __all__ = [
     "sales_order_external_id",
     "screen_order",
     "skus_of",
-    "money_unit",
     "total_tolerance",
 ]
 
@@ -218,7 +232,8 @@ class Rejection:
     Attributes:
         kind: the machine-readable cause (`RejectionKind`).
         order_id: the WooCommerce order id.
-        reason: one sentence naming what is wrong (every missing SKU, both amounts, ...).
+        reason: one sentence naming what is wrong (every missing SKU, both amounts, ...),
+            without the order id, which every report shows beside it (`order_id`).
         skus: for `unknown_sku`, the SKUs with no NetSuite item, verbatim, in line order.
         expected: for `total_mismatch`, the WooCommerce amount the mapping had to reach.
         mapped: for `total_mismatch`, what the mapped lines added up to.
@@ -245,10 +260,84 @@ class AlreadyImported:
 
 
 @attrs.frozen
-class CreateSalesOrder:
-    """Create `draft` (its `external_id` and custom field carry the order key)."""
+class ExistingCustomer:
+    """The sales order goes to this NetSuite customer (internal id), which exists."""
 
-    draft: SalesOrderDraft
+    customer_id: int
+
+
+@attrs.frozen
+class CreateCustomer:
+    """Create this customer first (by-email strategy, none found by its external id); the
+    sales order goes to it. Create it with find-on-duplicate: another order of the same
+    e-mail may be creating it at the same moment."""
+
+    draft: CustomerDraft
+
+
+@attrs.frozen
+class SalesOrderTemplate:
+    """A mapped sales order, complete but for its customer (`entity`).
+
+    The mapping never depends on the customer, so an order can be checked and planned before
+    its by-email customer exists; `draft(customer_id)` is the sales order to send.
+    """
+
+    lines: tuple[SalesOrderLine, ...]
+    external_id: ExternalId
+    custom_fields: Mapping[str, str]
+    location: int | None
+    subsidiary: int | None
+    memo: str
+    other_ref_num: str
+    shipping_cost: Decimal | None
+    billing_address: Address | None
+    shipping_address: Address | None
+    tran_date: date
+
+    def draft(self, customer_id: int) -> SalesOrderDraft:
+        """The sales order for customer `customer_id` (a positive internal id)."""
+        return SalesOrderDraft(
+            entity=customer_id,
+            lines=self.lines,
+            external_id=self.external_id,
+            custom_fields=self.custom_fields,
+            location=self.location,
+            subsidiary=self.subsidiary,
+            memo=self.memo,
+            other_ref_num=self.other_ref_num,
+            shipping_cost=self.shipping_cost,
+            billing_address=self.billing_address,
+            shipping_address=self.shipping_address,
+            tran_date=self.tran_date,
+        )
+
+
+@attrs.frozen
+class CreateSalesOrder:
+    """Create the sales order (its `external_id` and custom field carry the order key).
+
+    Carried out in two steps when `customer` is `CreateCustomer`: create the customer, then
+    `draft_for(<its id>)`. With `ExistingCustomer`, `draft` is the sales order to send.
+    """
+
+    template: SalesOrderTemplate
+    customer: ExistingCustomer | CreateCustomer
+
+    @property
+    def draft(self) -> SalesOrderDraft:
+        """The sales order to send, its customer known.
+
+        Raises:
+            ValueError: the customer is still to be created (use `draft_for`).
+        """
+        if not isinstance(self.customer, ExistingCustomer):
+            raise ValueError("the customer is created first: use draft_for(<its id>)")
+        return self.template.draft(self.customer.customer_id)
+
+    def draft_for(self, customer_id: int) -> SalesOrderDraft:
+        """The sales order to send to customer `customer_id`."""
+        return self.template.draft(customer_id)
 
 
 @attrs.frozen
@@ -408,7 +497,7 @@ def screen_order(order: WooOrder, config: OrdersConfig) -> Rejection | None:
             kind="draft",
             order_id=order.id,
             reason=(
-                f"order {order.id} is a block-checkout draft (status 'checkout-draft'): "
+                "a block-checkout draft (status 'checkout-draft'): "
                 "not an order until the customer pays"
             ),
         )
@@ -417,7 +506,7 @@ def screen_order(order: WooOrder, config: OrdersConfig) -> Rejection | None:
             kind="status_not_imported",
             order_id=order.id,
             reason=(
-                f"order {order.id} has status {order.status!r}, which is not imported "
+                f"status {order.status!r} is not imported "
                 f"(orders.statuses: {', '.join(config.statuses) or 'none'})"
             ),
         )
@@ -436,7 +525,7 @@ def _resolve_lines(
             kind="invalid_order",
             order_id=order.id,
             reason=(
-                f"order {order.id} has line items with a quantity below 1: "
+                "line items with a quantity below 1: "
                 + "; ".join(f"line {line.id} {line.name!r} ({line.quantity})" for line in bad)
             ),
         )
@@ -462,7 +551,7 @@ def _resolve_lines(
     return Rejection(
         kind="unknown_sku",
         order_id=order.id,
-        reason=f"order {order.id}: " + "; and ".join(parts),
+        reason="; and ".join(parts),
         skus=tuple(unknown),
     )
 
@@ -523,6 +612,14 @@ def map_order(
     if screened is not None:
         return screened
     _check_ids(customer_id, items)
+    template = _template(order, config=config, items=items)
+    return template if isinstance(template, Rejection) else template.draft(customer_id)
+
+
+def _template(
+    order: WooOrder, *, config: OrdersConfig, items: Mapping[str, int]
+) -> SalesOrderTemplate | Rejection:
+    """`map_order` but for the customer, for an order that passed `screen_order`."""
     if order.id <= 0:
         return Rejection(
             kind="invalid_order",
@@ -536,7 +633,7 @@ def map_order(
         return Rejection(
             kind="invalid_order",
             order_id=order.id,
-            reason=f"order {order.id} has numbers out of range: " + "; ".join(out_of_range),
+            reason="numbers out of range: " + "; ".join(out_of_range),
         )
     key = order_key(config.store, order.id)
     resolved = _resolve_lines(order, config, items)
@@ -549,7 +646,7 @@ def map_order(
             kind="unmapped_fee",
             order_id=order.id,
             reason=(
-                f"order {order.id} has fees ("
+                "fees ("
                 + ", ".join(f"{fee.name!r} {fee.total}" for fee in fees)
                 + ") but orders.fee_item is not set: set it to the NetSuite item fees go on"
             ),
@@ -593,7 +690,7 @@ def map_order(
             kind="total_mismatch",
             order_id=order.id,
             reason=(
-                f"order {order.id}: mapped lines add up to {mapped} but the {what} is "
+                f"mapped lines add up to {mapped} but the {what} is "
                 f"{expected}; the difference {difference} is beyond the "
                 f"tolerance of {tolerance}"
             ),
@@ -601,9 +698,8 @@ def map_order(
             mapped=mapped,
         )
 
-    return SalesOrderDraft(
-        entity=customer_id,
-        lines=lines,
+    return SalesOrderTemplate(
+        lines=tuple(lines),
         external_id=key.external_id,
         custom_fields={config.custom_field: key.custom_field_value},
         location=config.location,
@@ -645,13 +741,15 @@ def _out_of_range(order: WooOrder) -> list[str]:
     return problems
 
 
-def _check_ids(customer_id: int, items: Mapping[str, int]) -> None:
-    def positive(value: object) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
-    if not positive(customer_id):
+
+def _check_ids(customer_id: int | None, items: Mapping[str, int]) -> None:
+    """Refuse ids that are not positive integers (`customer_id` None: none to check yet)."""
+    if customer_id is not None and not _positive(customer_id):
         raise ValueError("customer_id must be a positive NetSuite internal id")
-    if not all(positive(value) for value in items.values()):
+    if not all(_positive(value) for value in items.values()):
         raise ValueError("items must map SKUs to positive NetSuite internal ids")
 
 
@@ -693,7 +791,7 @@ class TotalDiscrepancy:
         """One sentence with both amounts, for the dead letter and the report."""
         basis = " excluding tax" if self.tax_excluded else ""
         return (
-            f"order {self.order_id}: sales order {self.sales_order_id} was booked in NetSuite "
+            f"sales order {self.sales_order_id} was booked in NetSuite "
             f"at {self.booked}{basis} but the WooCommerce total{basis} is {self.expected}; "
             f"the difference {self.difference} is beyond the tolerance of {self.tolerance}. "
             "The sales order stays linked (a second one is never created): correct it in "
@@ -834,12 +932,12 @@ def customer_draft(order: WooOrder, *, config: OrdersConfig) -> CustomerDraft | 
     billing = order.billing
     email = _normal_email(billing.email)
     if email is None:
-        shown = "no billing e-mail" if not (billing.email or "").strip() else "an invalid one"
+        shown = "no billing e-mail" if not (billing.email or "").strip() else "an invalid e-mail"
         return Rejection(
             kind="no_email",
             order_id=order.id,
             reason=(
-                f"order {order.id} has {shown}, and the by-email customer strategy needs one "
+                f"{shown}, and the by-email customer strategy needs one "
                 f"(billing email: {billing.email!r})"
             ),
         )
@@ -855,38 +953,153 @@ def customer_draft(order: WooOrder, *, config: OrdersConfig) -> CustomerDraft | 
     )
 
 
+@attrs.frozen
+class Lookups:
+    """What the shell must look up before `plan_import` can decide about one order.
+
+    Attributes:
+        key: the order's identity (its sales order's external id and custom field value).
+        ignore: the rejection of an order nswoo does not import (status, checkout draft):
+            look nothing up in NetSuite, the plan will ignore it.
+        skus: the SKUs to resolve to NetSuite item ids (empty when ignored).
+        customer_external_id: the by-email customer to look for by external id, or None
+            (single strategy, ignored order, or no usable e-mail: the plan says why).
+    """
+
+    key: OrderKey
+    ignore: Rejection | None
+    skus: frozenset[str]
+    customer_external_id: ExternalId | None
+
+
+def lookups(order: WooOrder, *, config: OrdersConfig) -> Lookups:
+    """What to gather for `plan_import`: nothing for an order it will ignore.
+
+    Raises:
+        ValueError: `config.store` is invalid or `order.id` is not positive.
+    """
+    key = order_key(config.store, order.id)
+    ignore = screen_order(order, config)
+    if ignore is not None:
+        return Lookups(key=key, ignore=ignore, skus=frozenset(), customer_external_id=None)
+    customer: ExternalId | None = None
+    if config.customer.strategy == "by-email":
+        draft = customer_draft(order, config=config)
+        customer = draft.external_id if isinstance(draft, CustomerDraft) else None
+    return Lookups(key=key, ignore=None, skus=skus_of(order), customer_external_id=customer)
+
+
 def plan_import(
     order: WooOrder,
     *,
     config: OrdersConfig,
     items: Mapping[str, int],
-    customer_id: int,
     existing_sales_order_id: str | None,
+    customer_id: int | None = None,
 ) -> ImportPlan:
-    """Decide what to do with one WooCommerce order.
+    """Decide what to do with one WooCommerce order, from everything the shell gathered.
 
     Args:
         order: the WooCommerce order.
         config: the `[orders]` settings.
-        items: SKU → NetSuite item internal id (see `map_order`).
-        customer_id: the NetSuite customer internal id (see `map_order`).
+        items: SKU → NetSuite item internal id, for the SKUs of `lookups(order).skus` the
+            shell found (see `map_order`).
         existing_sales_order_id: the internal id of the sales order already carrying this
             order's key (from the stored link, or found in NetSuite by external id or custom
             field), or None when there is none.
+        customer_id: the customer the sales order goes to. Single strategy: None means
+            `config.customer.id`. By-email strategy: the customer found by
+            `lookups(order).customer_external_id`, or None when there is none (the plan
+            then creates it).
 
     Returns:
         `AlreadyImported` whenever a sales order exists, whatever the mapping would say now
         (the order is in NetSuite; creating another would duplicate it); otherwise
-        `CreateSalesOrder`, `IgnoreOrder` for an ignorable rejection, or `DeadLetterOrder`.
+        `CreateSalesOrder` (with `ExistingCustomer` or `CreateCustomer`), `IgnoreOrder` for
+        an ignorable rejection, or `DeadLetterOrder`.
 
     Raises:
-        ValueError: as `map_order` (caller errors only).
+        ValueError: as `map_order` (caller errors only), or the single strategy without a
+            customer id.
     """
     if existing_sales_order_id is not None:
         return AlreadyImported(existing_sales_order_id)
-    result = map_order(order, config=config, items=items, customer_id=customer_id)
-    if isinstance(result, SalesOrderDraft):
-        return CreateSalesOrder(result)
-    if result.ignorable:
-        return IgnoreOrder(result)
-    return DeadLetterOrder(result)
+    _check_store(config.store)
+    screened = screen_order(order, config)
+    if screened is not None:
+        return IgnoreOrder(screened)
+    customer: ExistingCustomer | CreateCustomer
+    if config.customer.strategy == "by-email":
+        draft = customer_draft(order, config=config)
+        if isinstance(draft, Rejection):
+            return DeadLetterOrder(draft)
+        customer = CreateCustomer(draft) if customer_id is None else ExistingCustomer(customer_id)
+    else:
+        single = customer_id if customer_id is not None else config.customer.id
+        if single is None:
+            raise ValueError("the single customer strategy needs orders.customer.id")
+        customer = ExistingCustomer(single)
+    _check_ids(customer.customer_id if isinstance(customer, ExistingCustomer) else None, items)
+    template = _template(order, config=config, items=items)
+    if isinstance(template, Rejection):
+        return IgnoreOrder(template) if template.ignorable else DeadLetterOrder(template)
+    return CreateSalesOrder(template, customer)
+
+
+# ---------------------------------------------------------------------------------------------
+# Retries: transient failures and dead letters
+
+DEAD_LETTER_BACKOFF: Final[tuple[timedelta, ...]] = (
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+    timedelta(days=1),
+)
+"""How long after its last failure a dead letter is tried again, by its attempt count: the
+first retry 5 minutes after it was dead-lettered, then 30 minutes, 2 hours, 12 hours, and
+daily from then on (DESIGN behaviour 4)."""
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When an order that keeps failing for a transient reason becomes a dead letter.
+
+    A transient failure (a system unreachable, 5xx, rate-limited past the retry budget, a
+    write whose outcome is unknown) is not the order's fault: it is kept and tried again
+    by the next sync or inbox pass. It is dead-lettered only once it failed at least
+    `attempts` times AND over at least `window` since its first failure, so a long outage
+    (a day, a weekend) never turns waiting orders into dead letters on its own.
+
+    Attributes:
+        attempts: failures needed (≥ 1).
+        window: time since the first failure needed.
+    """
+
+    attempts: int = 10
+    window: timedelta = timedelta(days=3)
+
+    def __attrs_post_init__(self) -> None:
+        if self.attempts < 1 or self.window < timedelta(0):
+            raise ValueError("a retry policy needs attempts >= 1 and a window >= 0")
+
+    def gives_up(self, *, attempts: int, first_failed: datetime, now: datetime) -> bool:
+        """True when an order with `attempts` transient failures since `first_failed` is
+        dead-lettered now."""
+        return attempts >= self.attempts and now - first_failed >= self.window
+
+
+def dead_letter_due(*, attempts: int, last_seen: datetime, now: datetime) -> bool:
+    """True when a dead letter with `attempts` failures, the last at `last_seen`, is due for
+    its automatic retry (`DEAD_LETTER_BACKOFF`).
+
+    Example:
+        >>> from datetime import UTC
+        >>> last = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        >>> dead_letter_due(attempts=1, last_seen=last, now=last + timedelta(minutes=4))
+        False
+        >>> dead_letter_due(attempts=1, last_seen=last, now=last + timedelta(minutes=5))
+        True
+    """
+    step = DEAD_LETTER_BACKOFF[min(max(attempts, 1), len(DEAD_LETTER_BACKOFF)) - 1]
+    return now >= last_seen + step

@@ -1,42 +1,56 @@
 """Order sync: WooCommerce orders → NetSuite sales orders, exactly once per order.
 
-The shell around the pure planner (`nswoo.orders._plan.plan_import`), in three visible steps:
+The shell around the pure planner (`nswoo.orders._plan`), for a batch of orders at a time (a
+WooCommerce page when polling, one order for a webhook delivery), in three visible steps:
 
-1. **gather**: claim the order key in storage (a lease; a second worker waits or gets the
-   existing link), look for a sales order already carrying the key in NetSuite (SuiteQL on
-   the custom field and `externalId`), resolve SKUs and the customer;
-2. **decide**: `plan_import(...)` → `AlreadyImported | CreateSalesOrder | IgnoreOrder |
-   DeadLetterOrder`;
-3. **apply**: create only when the plan says so, then store the link.
+1. **gather**: claim each order key in storage (a lease; a second worker waits or gets the
+   existing link); ask the plan what each order needs (`lookups`: nothing for an order in a
+   status nswoo does not import, so it costs no NetSuite request); then, for the whole
+   batch at once, one SuiteQL query for sales orders already carrying the keys (custom field
+   and `externalId`), one for the SKUs' items (matches cached), and with customers by e-mail
+   one for the customers;
+2. **decide**: `plan_import(...)` once per order → `AlreadyImported | CreateSalesOrder
+   (ExistingCustomer | CreateCustomer) | IgnoreOrder | DeadLetterOrder`;
+3. **apply**: create the customers and sales orders the plans ask for (`create_once`: never
+   twice, even when an answer is lost), read back what NetSuite booked for the whole batch in
+   one SuiteQL query, then store the links.
 
-Recovery (DESIGN behaviour 4):
+A bulk import so costs one POST per order plus three queries per page of 100.
 
-- a create that times out (`OutcomeUnknown`: NetSuite may have committed it) is never
-  re-sent blindly: nswoo reads `salesOrder/eid:<externalId>` first and links what it finds;
-- a duplicate `externalId` (another worker won) is read by `eid:` and linked;
+Recovery (DESIGN behaviours 2 and 4):
+
+- a create that times out (`OutcomeUnknown`) is never re-sent blindly: the record is read by
+  its external id first; a duplicate `externalId` (another worker won) is read and linked;
 - a crash between create and link leaves a lease that expires; the next worker finds the
   sales order in NetSuite before it would create one;
-- anything that cannot be imported now goes to the dead-letter store with its reason;
-  `replay()` tries again. Nothing is dropped;
-- one order's unexpected failure (a bug, an exception nobody foresaw) is that order's dead
-  letter, never the end of a `sync` or `replay` run.
+- **transient is not dead**: an order that fails because a system is unreachable, answers
+  5xx, stays rate-limited past the retry budget, or whose write's outcome stays unknown is
+  kept (`retrying`): `sync` does not move its cursor past it and tries again on its next run,
+  the inbox worker within a minute. Only after `RetryPolicy.attempts` failures over at least
+  `RetryPolicy.window` is it dead-lettered, with that history. Credentials refused stop the
+  run (`AuthenticationError`) and leave every order for the next one;
+- what a person must fix (unknown SKU or customer, totals that do not add up, schema drift,
+  refused content) is dead-lettered with its reason, and `sync` tries each dead letter again
+  on its own schedule (`DEAD_LETTER_BACKOFF`: 5 min, 30 min, 2 h, 12 h, then daily), so an
+  order whose SKU is created later imports without anyone running `replay()`;
+- one order's unexpected failure (a bug) is that order's dead letter, never the end of a run.
 
-What NetSuite booked is read back (one GET) whenever nswoo links a sales order it did not
-reach through its own stored link (it created it, or found it in NetSuite), and when
-replaying a linked order whose dead letter is still open. A total that differs from
-WooCommerce's beyond the order's rounding tolerance (`booked_total_discrepancy`: NetSuite
-rounds every amount to 0 or 2 decimal places, so a 3-decimal currency's order cannot be
-booked exactly) leaves the sales order linked, never creates a second one, and is reported
-as `total_differs` and dead-lettered with both amounts until a person corrects it and
-`replay()` finds it matching.
+What NetSuite booked is read back whenever nswoo links a sales order it did not reach
+through its own stored link (it created it, or found it in NetSuite), and when retrying a
+linked order whose dead letter is still open. A total that differs from WooCommerce's beyond
+the order's rounding tolerance (`booked_total_discrepancy`: NetSuite rounds every amount to 0
+or 2 decimal places) leaves the sales order linked, never creates a second one, and is
+reported as `total_differs` and dead-lettered with both amounts until a person corrects it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -49,33 +63,43 @@ from .._settings import OrdersConfig
 from ..errors import (
     ApiError,
     AuthenticationError,
-    DuplicateRecord,
-    InvalidPayload,
-    NotFound,
     OutcomeUnknown,
+    RateLimited,
     ResponseInvalid,
     SchemaDriftError,
+    ServiceUnavailable,
     StorageError,
 )
 from ..netsuite._client import NetSuiteClient
-from ..netsuite._records import CustomerDraft, ExternalId, SalesOrderDraft
-from ..netsuite._suiteql import SqlValue, ident, suiteql_query, text
-from ..store import AlreadyLinked, Busy, Claimed, Store, claim_or_wait
+from ..netsuite._queries import (
+    BookedTotal,
+    SalesOrderKey,
+    booked_totals,
+    customers_by_external_id,
+    items_by_column,
+    sales_orders_for,
+)
+from ..netsuite._records import ExternalId
+from ..netsuite._writes import create_once
+from ..store import AlreadyLinked, Busy, Claimed, DeadLetter, Store, claim_or_wait
 from ..woocommerce._client import WooClient
 from ..woocommerce._convert import dumps, loads, structure_order, unstructure_order
 from ..woocommerce._records import MAX_NUMBER_PLACES, WooOrder, amount_problem, integer_problem
 from ._plan import (
     AlreadyImported,
+    CreateCustomer,
     CreateSalesOrder,
     DeadLetterOrder,
+    ExistingCustomer,
     IgnoreOrder,
+    Lookups,
+    RetryPolicy,
     booked_total_discrepancy,
-    customer_draft,
+    dead_letter_due,
+    lookups,
     next_cursor,
     order_key,
     plan_import,
-    screen_order,
-    skus_of,
 )
 
 __all__ = ["ImportResult", "Outcome", "OrderSync", "SyncReport"]
@@ -89,6 +113,7 @@ Outcome = Literal[
     "ignored",
     "dead_lettered",
     "deferred",
+    "retrying",
     "kept_dead_letter",
 ]
 
@@ -98,13 +123,17 @@ _DEAD_LETTERED: frozenset[Outcome] = frozenset({"dead_lettered", "total_differs"
 _LINKED: frozenset[Outcome] = frozenset({"imported", "already_imported", "total_differs"})
 """Outcomes that end with a sales order linked to the order."""
 
-_CUSTOMER_TO_RESOLVE = 1
-"""The stand-in entity a draft carries until its by-e-mail customer is resolved."""
+RETRY_KIND = "order-retry"
+"""The `DeadLetters` kind under which an order's transient failures are counted (not a dead
+letter: `orders dead-letters` lists kind `order` only) until it succeeds or is given up."""
 
-_KEPT = "dead-lettered before this run; orders replay retries it"
+_KEPT = "dead-lettered before this run; retried on its schedule, or by orders replay"
 
-_SKU_CHUNK = 500
-"""SKUs per item lookup query: far below the `IN` list limit, short enough to read in logs."""
+_BATCH = 100
+"""Orders gathered and decided together: a WooCommerce page (`per_page=100`)."""
+
+_SMALL_BATCH = 10
+"""Up to this many orders, each one's dead letter is read alone; above, the store's list."""
 
 
 @attrs.frozen
@@ -117,12 +146,14 @@ class ImportResult:
             and is linked), `total_differs` (a sales order exists and is linked, but NetSuite
             booked a total WooCommerce did not charge, or it could not be read back to
             check: kept as a dead letter with both amounts in `reason`), `ignored` (not an
-            order nswoo imports: status, draft), `dead_lettered` (kept with `reason` for
-            replay), `deferred` (another worker holds the order right now; it will finish
-            it), or `kept_dead_letter` (polling found an order dead-lettered before this
-            run: `replay()` retries those).
+            order nswoo imports: status, draft), `dead_lettered` (kept with `reason` for a
+            person; retried on a schedule), `deferred` (another worker holds the order right
+            now; it will finish it), `retrying` (a transient failure: kept, tried again by
+            the next run or inbox pass), or `kept_dead_letter` (dead-lettered before this
+            run and still failing, or not yet due for its automatic retry).
         sales_order_id: the NetSuite internal id, when linked.
-        reason: why it was ignored, dead-lettered or flagged.
+        reason: why it was ignored, dead-lettered, kept or flagged (the order id is not
+            repeated in it: it is `order_id`).
     """
 
     order_id: int
@@ -147,12 +178,13 @@ class SyncReport:
         dead-letter store too, with their sales order linked)."""
         return tuple(r for r in self.results if r.outcome in _DEAD_LETTERED)
 
-    def to_json(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         """The `orders sync|replay --json` object of the CLI contract.
 
         `dead_lettered` counts every order this run left in the dead-letter store;
         `total_differs` says how many of them have a sales order whose booked total differs
-        from WooCommerce's (their `dead_letters` entries carry `sales_order_id`).
+        from WooCommerce's (their `dead_letters` entries carry `sales_order_id`);
+        `retrying` counts orders kept after a transient failure, for the next run.
         """
         letters: list[dict[str, object]] = []
         for r in self.dead_letters:
@@ -167,14 +199,58 @@ class SyncReport:
             "dead_lettered": len(self.dead_letters),
             "total_differs": self.count("total_differs"),
             "deferred": self.count("deferred"),
+            "retrying": self.count("retrying"),
             "kept_dead_letters": self.count("kept_dead_letter"),
             "dead_letters": letters,
         }
+
+    def to_json(self) -> str:
+        """`to_dict()` as JSON text (what `orders sync --json` prints)."""
+        return json.dumps(self.to_dict())
 
 
 def default_owner() -> str:
     """A worker id unique on this host: `host:pid`."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure that is not the order's: the same import may succeed later as it is."""
+    if isinstance(exc, RateLimited | ServiceUnavailable | OutcomeUnknown):
+        return True
+    return isinstance(exc, ApiError) and exc.retryable
+
+
+@attrs.define
+class _Job:
+    """One order in a batch, from its claim to its result."""
+
+    order: WooOrder
+    claimed: bool
+    letter: DeadLetter | None = None
+    retry: DeadLetter | None = None
+    lookups: Lookups | None = None
+    outcome: Outcome | None = None
+    sales_order_id: str | None = None
+    reason: str | None = None
+    error: Exception | None = None
+    check: bool = False
+    create: CreateSalesOrder | None = None
+
+    def fail(self, exc: Exception) -> None:
+        """The order failed with `exc` (made an outcome by `OrderSync._failed`)."""
+        self.error = exc
+
+    def done(
+        self, outcome: Outcome, sales_order_id: str | None = None, reason: str | None = None
+    ) -> None:
+        """The order's outcome is decided."""
+        self.outcome, self.sales_order_id, self.reason = outcome, sales_order_id, reason
+
+    @property
+    def open(self) -> bool:
+        """Still undecided: no outcome and no failure yet."""
+        return self.outcome is None and self.error is None
 
 
 class OrderSync:
@@ -183,7 +259,7 @@ class OrderSync:
     Example:
         >>> sync = OrderSync(netsuite=ns, woocommerce=woo, store=store, config=cfg.orders)
         >>> report = await sync.sync()  # doctest: +SKIP
-        >>> report.to_json()["imported"]  # doctest: +SKIP
+        >>> report.to_dict()["imported"]  # doctest: +SKIP
 
     Args:
         netsuite: the NetSuite client (its limiter is shared by every caller).
@@ -191,13 +267,13 @@ class OrderSync:
             only drains webhook deliveries).
         store: order links, dead letters, cursors and the inbox.
         config: the `[orders]` settings.
-        clock: time for leases and waits.
+        clock: time for leases, waits and retry schedules.
         owner: this worker's id in leases (default `host:pid`).
         lease_seconds: how long a claim lasts before another worker may take it over; longer
-            than one import takes, retries included.
+            than one batch takes, retries included.
         max_wait: how long to wait for another worker's lease on the same order.
-        concurrency: orders imported at once by `sync`/`replay` (HTTP concurrency is the
-            limiter's business; this bounds memory and lease count).
+        concurrency: writes sent at once within a batch (HTTP concurrency is the limiter's
+            business; this bounds tasks and memory).
         overlap: how far before the stored cursor `sync` starts, so orders modified while the
             last run was paging are seen again (re-seeing is free: imports are idempotent).
         clock_skew: how far this host's clock and WooCommerce's may disagree: `sync` never
@@ -205,6 +281,8 @@ class OrderSync:
         item_cache_seconds: how long a SKU → item id match found in NetSuite is reused
             (matches only; a SKU not found is asked again every time, so an item added
             later is seen at once). 0 turns the cache off.
+        retry_policy: when an order failing for transient reasons is dead-lettered.
+        batch_size: orders gathered and decided together (1-1000; a SuiteQL `IN` list).
     """
 
     def __init__(
@@ -222,7 +300,11 @@ class OrderSync:
         overlap: timedelta = timedelta(minutes=10),
         clock_skew: timedelta = timedelta(minutes=5),
         item_cache_seconds: float = 300.0,
+        retry_policy: RetryPolicy | None = None,
+        batch_size: int = _BATCH,
     ) -> None:
+        if not 0 < batch_size <= 1000:
+            raise ValueError("batch_size must be between 1 and 1000")
         self.netsuite = netsuite
         self.woocommerce = woocommerce
         self.store = store
@@ -235,6 +317,8 @@ class OrderSync:
         self.overlap = overlap
         self.clock_skew = clock_skew
         self.item_cache_seconds = item_cache_seconds
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.batch_size = batch_size
         self._items: dict[str, tuple[int, float]] = {}
 
     @property
@@ -242,8 +326,11 @@ class OrderSync:
         """The cursor `sync` keeps: `orders:<store>:modified_after`."""
         return f"orders:{self.config.store}:modified_after"
 
+    def _utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.time(), tz=UTC)
+
     # -----------------------------------------------------------------------------------------
-    # One order
+    # One order, and one batch
 
     async def import_order(self, order: WooOrder, *, max_wait: float | None = None) -> ImportResult:
         """Import one order: at most one sales order per WooCommerce order, ever.
@@ -255,259 +342,446 @@ class OrderSync:
                 not wait, as the inbox worker does, which comes back to the delivery later).
 
         Returns:
-            What happened (`ImportResult`). A sales order nswoo links without having reached
-            it through its own stored link is read back, and a total NetSuite booked beyond
-            the order's tolerance gives `total_differs`: linked, and dead-lettered with both
-            amounts. An order already linked is checked again only while it has a dead
-            letter (a replay), which is resolved once the totals agree.
+            What happened (`ImportResult`). A transient failure answers `retrying` (the
+            order is kept for the next attempt); see the module docstring.
 
         Raises:
             AuthenticationError: credentials refused (a run-wide problem, not the order's).
             StorageError: the store failed.
         """
-        store_name = self.config.store
-        claim = await claim_or_wait(
-            self.store.order_links,
-            store_name,
-            order.id,
-            owner=self.owner,
-            lease_seconds=self.lease_seconds,
-            clock=self.clock,
-            max_wait=self.max_wait if max_wait is None else max_wait,
-        )
-        if isinstance(claim, AlreadyLinked):
-            return await self._already_linked(order, claim.link.sales_order_id)
-        if isinstance(claim, Busy):
-            return ImportResult(order.id, "deferred", reason=f"held by {claim.owner}")
-        assert isinstance(claim, Claimed)  # noqa: S101 - Claim is a closed union
-        try:
-            result = await self._import_claimed(order)
-        except AuthenticationError:
-            await self.store.order_links.release(store_name, order.id, owner=self.owner)
-            raise
-        except ApiError as exc:
-            result = await self._dead_letter(order, _reason_for(exc))
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self.store.order_links.release(store_name, order.id, owner=self.owner)
-            raise
-        if result.outcome in _LINKED:
-            assert result.sales_order_id is not None  # noqa: S101 - set on every linked path
-            await self.store.order_links.link(
-                store_name, order.id, sales_order_id=result.sales_order_id, owner=self.owner
-            )
-            if result.outcome == "total_differs":
-                await self._keep(order, result.reason or "")
-            else:
-                await self.store.dead_letters.resolve(store_name, order.id)
-        else:
-            await self.store.order_links.release(store_name, order.id, owner=self.owner)
-            if result.outcome == "ignored":
-                await self.store.dead_letters.resolve(store_name, order.id)
-        _log.info(
-            "order %s: %s%s",
-            order.id,
-            result.outcome,
-            f" as sales order {result.sales_order_id}" if result.sales_order_id else "",
-        )
+        (result,) = await self._import_batch([order], max_wait=max_wait)
         return result
 
-    async def _import_claimed(self, order: WooOrder) -> ImportResult:
-        # gather
-        existing = await self.find_sales_order(order.id)
-        items: Mapping[str, int] = {}
-        if existing is None and screen_order(order, self.config) is None:
-            # Only an order that will be imported is worth its SKU look-up.
-            items = await self.resolve_items(skus_of(order))
-        single = self.config.customer.strategy == "single"
-        # decide: with customers by e-mail the customer is found or created only once the
-        # plan says to create the sales order, so an order that is dead-lettered leaves no
-        # customer behind; until then the draft carries a stand-in entity, replaced below.
-        plan = plan_import(
-            order,
-            config=self.config,
-            items=items,
-            customer_id=(self.config.customer.id or 0) if single else _CUSTOMER_TO_RESOLVE,
-            existing_sales_order_id=existing,
-        )
-        # apply
+    async def _import_batch(
+        self, orders: Sequence[WooOrder], *, max_wait: float | None = None, scheduled: bool = False
+    ) -> list[ImportResult]:
+        """Gather, decide and apply for `orders` together; one result per distinct order id.
+
+        `scheduled`: an automatic retry of dead letters (by `sync`): an order that had a dead
+        letter and still fails is reported as `kept_dead_letter`, not dead-lettered anew.
+        """
+        unique = list({order.id: order for order in orders}.values())
+        claims: dict[int, _Job] = {}
+        try:
+            await self._claim(
+                unique, claims, max_wait=self.max_wait if max_wait is None else max_wait
+            )
+            jobs = [claims[order.id] for order in unique]
+            await self._read_letters(jobs)
+            await self._gather_and_decide([job for job in jobs if job.open])
+            await self._apply([job for job in jobs if job.open])
+            await self._check_booked([job for job in jobs if job.check])
+            return [await self._finish(job, scheduled=scheduled) for job in jobs]
+        except BaseException:
+            # A run-wide failure (credentials, store) or a cancellation: give back every
+            # lease this batch holds, so the next run or worker takes the orders at once.
+            with anyio.CancelScope(shield=True):
+                for job in claims.values():
+                    if job.claimed:
+                        # On failure the lease simply expires on its own.
+                        with contextlib.suppress(StorageError):
+                            await self.store.order_links.release(
+                                self.config.store, job.order.id, owner=self.owner
+                            )
+            raise
+
+    async def _claim(
+        self, orders: Sequence[WooOrder], jobs: dict[int, _Job], *, max_wait: float
+    ) -> None:
+        """Claim every order into `jobs` (concurrently, each waiting up to `max_wait` on a
+        busy lease)."""
+        slots = anyio.Semaphore(max(1, self.concurrency))
+
+        async def claim(order: WooOrder) -> None:
+            async with slots:
+                answer = await claim_or_wait(
+                    self.store.order_links,
+                    self.config.store,
+                    order.id,
+                    owner=self.owner,
+                    lease_seconds=self.lease_seconds,
+                    clock=self.clock,
+                    max_wait=max_wait,
+                )
+            job = _Job(order, claimed=isinstance(answer, Claimed))
+            if isinstance(answer, AlreadyLinked):
+                job.done("already_imported", answer.link.sales_order_id)
+            elif isinstance(answer, Busy):
+                job.done("deferred", reason=f"held by {answer.owner}")
+            jobs[order.id] = job
+
+        async with anyio.create_task_group() as tg:
+            for order in orders:
+                tg.start_soon(claim, order)
+
+    async def _read_letters(self, jobs: Sequence[_Job]) -> None:
+        """Attach each order's dead letter and transient-failure record, if any."""
+        store_name = self.config.store
+        wanted = [job for job in jobs if job.claimed or job.outcome == "already_imported"]
+        if len(wanted) <= _SMALL_BATCH:
+            for job in wanted:
+                job.letter = await self.store.dead_letters.get(store_name, job.order.id)
+                job.retry = await self.store.dead_letters.get(
+                    store_name, job.order.id, kind=RETRY_KIND
+                )
+        else:
+            letters = {x.order_id: x for x in await self.store.dead_letters.list(store_name)}
+            retries = {
+                x.order_id: x
+                for x in await self.store.dead_letters.list(store_name, kind=RETRY_KIND)
+            }
+            for job in wanted:
+                job.letter = letters.get(job.order.id)
+                job.retry = retries.get(job.order.id)
+        for job in wanted:
+            if not job.claimed and job.letter is not None:
+                # Linked before, with a letter still open (a `total_differs` being retried,
+                # or one left by a delivery that failed while another path imported the
+                # order): check the booked total again; the letter goes only when it agrees.
+                job.check = True
+
+    async def _gather_and_decide(self, jobs: Sequence[_Job]) -> None:
+        """Screen, look up for the whole batch at once, and plan each order."""
+        pending: list[_Job] = []
+        for job in jobs:
+            try:
+                job.lookups = lookups(job.order, config=self.config)
+            except ValueError as exc:
+                job.fail(exc)
+                continue
+            if job.lookups.ignore is not None:
+                # Statuses are screened before any NetSuite request.
+                job.done("ignored", reason=job.lookups.ignore.reason)
+            else:
+                pending.append(job)
+        if not pending:
+            return
+        keys = {
+            job.order.id: SalesOrderKey(
+                job.lookups.key.external_id, job.lookups.key.custom_field_value
+            )
+            for job in pending
+            if job.lookups is not None
+        }
+        try:
+            existing = await sales_orders_for(
+                self.netsuite, keys.values(), field=self.config.custom_field
+            )
+        except (AuthenticationError, StorageError):
+            raise
+        except Exception as exc:  # the batch's look-up failed: every order of it did
+            for job in pending:
+                job.fail(exc)
+            return
+        to_plan: list[_Job] = []
+        for job in pending:
+            found = existing.get(keys[job.order.id])
+            if found is not None:
+                # Found in NetSuite, not through the stored link: a run that crashed before
+                # linking, a sales order made by hand or by an older setup. Check it.
+                job.done("already_imported", found)
+                job.check = True
+            else:
+                to_plan.append(job)
+        if not to_plan:
+            return
+        try:
+            items = await self.resolve_items(
+                sku for job in to_plan if job.lookups is not None for sku in job.lookups.skus
+            )
+            customers = await self._find_customers(to_plan)
+        except (AuthenticationError, StorageError):
+            raise
+        except Exception as exc:
+            for job in to_plan:
+                job.fail(exc)
+            return
+        for job in to_plan:
+            self._decide(job, items, customers)
+
+    async def _find_customers(self, jobs: Sequence[_Job]) -> Mapping[ExternalId, str]:
+        wanted = {
+            job.lookups.customer_external_id
+            for job in jobs
+            if job.lookups is not None and job.lookups.customer_external_id is not None
+        }
+        if not wanted:
+            return {}
+        return await customers_by_external_id(self.netsuite, wanted)
+
+    def _decide(
+        self, job: _Job, items: Mapping[str, int], customers: Mapping[ExternalId, str]
+    ) -> None:
+        assert job.lookups is not None  # noqa: S101 - set for every job reaching here
+        external = job.lookups.customer_external_id
+        customer_id: int | None = None
+        if external is not None and external in customers:
+            customer_id = int(customers[external])
+        wanted = {sku: items[sku] for sku in job.lookups.skus if sku in items}
+        try:
+            plan = plan_import(
+                job.order,
+                config=self.config,
+                items=wanted,
+                existing_sales_order_id=None,
+                customer_id=customer_id,
+            )
+        except ValueError as exc:
+            job.fail(exc)
+            return
         match plan:
             case AlreadyImported(sales_order_id):
-                # Found in NetSuite, not through the stored link: a run that crashed before
-                # checking it, a sales order made by hand or by an older setup. Check it.
-                return await self._checked(order, sales_order_id, "already_imported")
-            case CreateSalesOrder(draft):
-                if not single:
-                    draft = attrs.evolve(draft, entity=await self._customer_for(order))
-                sales_order_id, created = await self._create_sales_order(draft)
-                outcome: Outcome = "imported" if created else "already_imported"
-                return await self._checked(order, sales_order_id, outcome)
+                job.done("already_imported", sales_order_id)
+                job.check = True
+            case CreateSalesOrder():
+                job.create = plan
             case IgnoreOrder(rejection):
-                return ImportResult(order.id, "ignored", reason=rejection.reason)
+                job.done("ignored", reason=rejection.reason)
             case DeadLetterOrder(rejection):
-                return await self._dead_letter(order, rejection.reason)
+                job.done("dead_lettered", reason=rejection.reason)
 
-    async def _dead_letter(self, order: WooOrder, reason: str) -> ImportResult:
-        await self._keep(order, reason)
-        _log.warning("order %s dead-lettered: %s", order.id, reason)
-        return ImportResult(order.id, "dead_lettered", reason=reason)
+    # -----------------------------------------------------------------------------------------
+    # Apply
 
-    async def _keep(self, order: WooOrder, reason: str) -> None:
-        """Add (or update) the order's dead letter, with the order as its payload."""
-        try:
-            payload: bytes | None = dumps(unstructure_order(order))
-        except (TypeError, ValueError) as exc:
-            # An order that cannot be written back as JSON is still kept, with its reason;
-            # replay reads it from WooCommerce again.
-            _log.warning("order %s: its payload cannot be stored (%s)", order.id, exc)
-            payload = None
-        await self.store.dead_letters.add(
-            self.config.store, order.id, reason=reason, payload=payload
-        )
+    async def _apply(self, jobs: Sequence[_Job]) -> None:
+        """Create the customers, then the sales orders, the plans asked for."""
+        plans = {job.order.id: job.create for job in jobs if job.create is not None}
+        if not plans:
+            return
+        new_customers: dict[ExternalId, CreateCustomer] = {}
+        for plan in plans.values():
+            if isinstance(plan.customer, CreateCustomer):
+                external = plan.customer.draft.external_id
+                assert external is not None  # noqa: S101 - customer_draft always sets it
+                new_customers.setdefault(external, plan.customer)
+        customer_ids: dict[ExternalId, int | Exception] = {}
+        slots = anyio.Semaphore(max(1, self.concurrency))
+
+        async def create_customer(external: ExternalId, step: CreateCustomer) -> None:
+            async with slots:
+                try:
+                    made = await create_once(
+                        self.netsuite, "customer", step.draft, external_id=external
+                    )
+                    customer_ids[external] = int(made.record_id)
+                except (AuthenticationError, StorageError):
+                    raise
+                except Exception as exc:
+                    customer_ids[external] = exc
+
+        async with anyio.create_task_group() as tg:
+            # One create per new customer, however many orders of the batch share it.
+            for external, step in new_customers.items():
+                tg.start_soon(create_customer, external, step)
+
+        async def create_sales_order(job: _Job, plan: CreateSalesOrder) -> None:
+            customer = plan.customer
+            if isinstance(customer, ExistingCustomer):
+                entity: int | Exception = customer.customer_id
+            else:
+                assert customer.draft.external_id is not None  # noqa: S101 - always set
+                entity = customer_ids[customer.draft.external_id]
+            if isinstance(entity, Exception):
+                job.fail(entity)
+                return
+            draft = plan.draft_for(entity)
+            assert draft.external_id is not None  # noqa: S101 - the template always sets it
+            async with slots:
+                try:
+                    made = await create_once(
+                        self.netsuite, "salesOrder", draft, external_id=draft.external_id
+                    )
+                except (AuthenticationError, StorageError):
+                    raise
+                except Exception as exc:
+                    job.fail(exc)
+                    return
+            job.done("imported" if made.created else "already_imported", made.record_id)
+            job.check = True
+
+        async with anyio.create_task_group() as tg:
+            for job in jobs:
+                if job.order.id in plans:
+                    tg.start_soon(create_sales_order, job, plans[job.order.id])
 
     # -----------------------------------------------------------------------------------------
     # What NetSuite booked
 
-    async def _already_linked(self, order: WooOrder, sales_order_id: str) -> ImportResult:
-        """The fast path for an order linked before: no NetSuite request, unless it still
-        has a dead letter (a `total_differs` being replayed, or one left by a delivery
-        that failed while another path imported the order): then the booked total is
-        checked again, and the letter resolved only when it agrees."""
-        store_name = self.config.store
-        if await self.store.dead_letters.get(store_name, order.id) is None:
-            return ImportResult(order.id, "already_imported", sales_order_id)
-        result = await self._checked(order, sales_order_id, "already_imported")
-        if result.outcome == "total_differs":
-            await self._keep(order, result.reason or "")
-            _log.warning("order %s: %s", order.id, result.reason)
-        else:
-            await self.store.dead_letters.resolve(store_name, order.id)
-        return result
+    async def _check_booked(self, jobs: Sequence[_Job]) -> None:
+        """Read back what NetSuite booked for these sales orders (one query) and compare.
 
-    async def _checked(
-        self, order: WooOrder, sales_order_id: str, outcome: Outcome
-    ) -> ImportResult:
-        """`outcome` when what NetSuite booked matches WooCommerce, else `total_differs`."""
-        reason = await self._booked_total_problem(order, sales_order_id)
-        if reason is None:
-            return ImportResult(order.id, outcome, sales_order_id)
-        return ImportResult(order.id, "total_differs", sales_order_id, reason=reason)
-
-    async def _booked_total_problem(self, order: WooOrder, sales_order_id: str) -> str | None:
-        """Why the sales order's booked total cannot be trusted, or None when it matches.
-
-        One GET of the sales order. A failure to read it is reported too (the sales order
-        exists and stays linked; `replay()` checks again), never raised: only credentials
-        refused end the run.
+        A failure to read is reported per order as `total_differs` ("could not be checked";
+        the sales order exists and stays linked; a retry checks again), never raised: only
+        credentials refused end the run.
         """
-        unchecked = (
-            f"order {order.id}: sales order {sales_order_id} is linked, but its total could "
-            "not be checked against WooCommerce's"
-        )
+        if not jobs:
+            return
         try:
-            body = await self.netsuite.get("salesOrder", sales_order_id)
-        except AuthenticationError:
+            booked = await booked_totals(
+                self.netsuite, [job.sales_order_id for job in jobs if job.sales_order_id]
+            )
+        except (AuthenticationError, StorageError):
             raise
         except ApiError as exc:
-            return f"{unchecked} ({exc}); orders replay checks it again"
-        total = _booked_amount(body.get("total"))
-        # NetSuite's own tax (when it computes tax) is in its `total`; `tax2Total` is the
-        # second tax of Canadian accounts. Absent fields count as no tax.
-        taxes = [_booked_amount(body.get(name, 0)) for name in ("taxTotal", "tax2Total")]
-        if total is None or None in taxes:
-            return f"{unchecked}: NetSuite's total or tax is not a number it could have booked"
-        tax = sum((t for t in taxes if t is not None), Decimal(0))
+            for job in jobs:
+                job.done("total_differs", job.sales_order_id, self._unchecked(job, f" ({exc})"))
+            return
+        for job in jobs:
+            assert job.sales_order_id is not None  # noqa: S101 - set with every check
+            problem = self._booked_problem(job, booked.get(job.sales_order_id))
+            if problem is not None:
+                job.done("total_differs", job.sales_order_id, problem)
+
+    @staticmethod
+    def _unchecked(job: _Job, detail: str) -> str:
+        return (
+            f"sales order {job.sales_order_id} is linked, but its total could not be checked "
+            f"against WooCommerce's{detail}; it is checked again on the next retry"
+        )
+
+    def _booked_problem(self, job: _Job, booked: BookedTotal | None) -> str | None:
+        """Why the sales order's booked total cannot be trusted, or None when it matches."""
+        if booked is None:
+            return self._unchecked(job, ": NetSuite did not return it")
+        total = _booked_amount(booked.total)
+        tax = _booked_amount(booked.tax)
+        if total is None or tax is None:
+            return self._unchecked(job, ": NetSuite's total or tax is not a number")
         discrepancy = booked_total_discrepancy(
-            order,
+            job.order,
             config=self.config,
-            sales_order_id=sales_order_id,
+            sales_order_id=booked.sales_order_id,
             booked_total=total,
             booked_tax=tax,
         )
         return None if discrepancy is None else discrepancy.reason
 
     # -----------------------------------------------------------------------------------------
-    # NetSuite look-ups and writes
+    # Finish: links, dead letters, transient failures
+
+    async def _finish(self, job: _Job, *, scheduled: bool) -> ImportResult:
+        store_name = self.config.store
+        order = job.order
+        if job.error is not None:
+            self._failed(job, job.error)
+        outcome = job.outcome
+        assert outcome is not None  # noqa: S101 - every path sets one
+        if outcome == "deferred":
+            return ImportResult(order.id, outcome, reason=job.reason)
+        if outcome == "retrying":
+            result = await self._retrying(job)
+        elif outcome in _LINKED:
+            assert job.sales_order_id is not None  # noqa: S101 - set on every linked path
+            if job.claimed:
+                await self.store.order_links.link(
+                    store_name, order.id, sales_order_id=job.sales_order_id, owner=self.owner
+                )
+            if outcome == "total_differs":
+                await self._keep(order, job.reason or "")
+            elif job.letter is not None:
+                await self.store.dead_letters.resolve(store_name, order.id)
+            result = ImportResult(order.id, outcome, job.sales_order_id, job.reason)
+        else:
+            if job.claimed:
+                await self.store.order_links.release(store_name, order.id, owner=self.owner)
+            if outcome == "ignored" and job.letter is not None:
+                await self.store.dead_letters.resolve(store_name, order.id)
+            elif outcome == "dead_lettered":
+                await self._keep(order, job.reason or "")
+            result = ImportResult(order.id, outcome, reason=job.reason)
+        if result.outcome != "retrying" and job.retry is not None:
+            await self.store.dead_letters.resolve(store_name, order.id, kind=RETRY_KIND)
+        if scheduled and job.letter is not None and result.outcome in _DEAD_LETTERED:
+            # An automatic retry of a dead letter that still fails: it stays what it was.
+            result = attrs.evolve(result, outcome="kept_dead_letter")
+        _log.info(
+            "order %s: %s%s%s",
+            order.id,
+            result.outcome,
+            f" as sales order {result.sales_order_id}" if result.sales_order_id else "",
+            f": {result.reason}" if result.reason else "",
+        )
+        return result
+
+    def _failed(self, job: _Job, exc: Exception) -> None:
+        """Turn a failure into an outcome: `retrying` when transient, else a dead letter."""
+        if _transient(exc):
+            assert isinstance(exc, ApiError)  # noqa: S101 - _transient is true only for these
+            job.done("retrying", reason=_transient_reason(exc))
+        elif isinstance(exc, ApiError):
+            job.done("dead_lettered", reason=_reason_for(exc))
+        else:
+            _log.error("order %s: unexpected %s", job.order.id, type(exc).__name__)
+            # The traceback is for whoever fixes the bug; the report says what happened.
+            _log.debug("order %s: unexpected failure", job.order.id, exc_info=exc)
+            job.done(
+                "dead_lettered",
+                reason=f"import failed unexpectedly ({type(exc).__name__}: {exc})",
+            )
+        job.sales_order_id = None
+
+    async def _retrying(self, job: _Job) -> ImportResult:
+        """Count a transient failure; dead-letter the order once the policy gives up."""
+        store_name = self.config.store
+        order = job.order
+        if job.claimed:
+            await self.store.order_links.release(store_name, order.id, owner=self.owner)
+        reason = job.reason or ""
+        if job.letter is not None:
+            # Already a dead letter for a reason a person must fix: an outage does not
+            # replace that reason; its schedule tries it again.
+            return ImportResult(order.id, "retrying", reason=reason)
+        record = await self.store.dead_letters.add(
+            store_name, order.id, reason=reason, payload=_payload(order), kind=RETRY_KIND
+        )
+        if not self.retry_policy.gives_up(
+            attempts=record.attempts, first_failed=record.first_seen, now=self._utcnow()
+        ):
+            return ImportResult(
+                order.id, "retrying", reason=f"{reason} (attempt {record.attempts})"
+            )
+        history = (
+            f"{reason}; failed {record.attempts} times for transient reasons from "
+            f"{_when(record.first_seen)} to {_when(record.last_seen)}, so kept for a person"
+        )
+        await self._keep(order, history)
+        await self.store.dead_letters.resolve(store_name, order.id, kind=RETRY_KIND)
+        job.retry = None
+        return ImportResult(order.id, "dead_lettered", reason=history)
+
+    async def _keep(self, order: WooOrder, reason: str) -> None:
+        """Add (or update) the order's dead letter, with the order as its payload."""
+        await self.store.dead_letters.add(
+            self.config.store, order.id, reason=reason, payload=_payload(order)
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # NetSuite look-ups
 
     async def find_sales_order(self, order_id: int) -> str | None:
         """The internal id of a sales order carrying this order's key, or None.
 
-        One SuiteQL query matches the external id `woo-<store>-<order id>` (compared without
-        case, as NetSuite compares external ids), or the custom field holding the order id on
-        a sales order without a `woo-` external id (created by hand or by an older setup), so
-        a sales order from a crashed run is found. The custom field alone is not trusted on
-        sales orders with a `woo-` external id: another store sharing the NetSuite account
-        numbers its orders the same way, and its order N is not this store's order N.
+        See `nswoo.netsuite._queries.sales_orders_for` (external id `woo-<store>-<id>`
+        without case, or the custom field on a sales order without a `woo-` external id).
 
         Raises:
-            SchemaDriftError: the custom field is gone (renamed or removed): the query
-                names a column NetSuite no longer has.
+            SchemaDriftError: the custom field is gone (renamed or removed).
         """
         key = order_key(self.config.store, order_id)
-        query = suiteql_query(
-            "SELECT t.id AS id FROM transaction t WHERE t.type = 'SalesOrd' "
-            "AND (UPPER(t.externalid) = UPPER({external_id}) "
-            "OR (t.{field} = {value} "
-            "AND (t.externalid IS NULL OR UPPER(t.externalid) NOT LIKE 'WOO-%'))) "
-            "ORDER BY t.id",
-            field=ident(self.config.custom_field),
-            value=text(key.custom_field_value),
-            external_id=text(key.external_id.value),
+        found = await sales_orders_for(
+            self.netsuite,
+            [SalesOrderKey(key.external_id, key.custom_field_value)],
+            field=self.config.custom_field,
         )
-        try:
-            async for row in self.netsuite.suiteql(query, page_size=10, booleans=False):
-                return str(row["id"])
-        except SchemaDriftError:
-            raise
-        except InvalidPayload as exc:
-            # The query is nswoo's own and valid but for the configured column: NetSuite
-            # refusing it means the custom field no longer exists (DESIGN behaviour 6).
-            raise SchemaDriftError(
-                f"looking up orders by {self.config.custom_field} failed: {exc.detail}",
-                field=self.config.custom_field,
-                record="salesOrder",
-                system="netsuite",
-                status=exc.status,
-                code=exc.code,
-            ) from exc
-        return None
-
-    async def _read_by_external_id(self, external_id: ExternalId, record: str) -> str | None:
-        try:
-            body = await self.netsuite.get(record, external_id)
-        except NotFound:
-            return None
-        return str(body["id"]) if "id" in body else None
-
-    async def _create_sales_order(self, draft: SalesOrderDraft) -> tuple[str, bool]:
-        """Create once; after an unknown outcome or a duplicate, read before writing again."""
-        assert draft.external_id is not None  # noqa: S101 - map_order always sets it
-        for attempt in (1, 2):
-            try:
-                return await self.netsuite.create("salesOrder", draft), True
-            except DuplicateRecord:
-                found = await self._read_by_external_id(draft.external_id, "salesOrder")
-                if found is not None:
-                    return found, False
-                raise
-            except OutcomeUnknown:
-                found = await self._read_by_external_id(draft.external_id, "salesOrder")
-                if found is not None:
-                    return found, True  # our own write committed; the answer was lost
-                if attempt == 2:
-                    raise
-                # Not there: the write did not happen (or is still committing, in which case
-                # the externalId makes a second create fail as a duplicate, read above).
-        raise AssertionError("unreachable")  # pragma: no cover
+        return next(iter(found.values()), None)
 
     async def resolve_items(self, skus: Iterable[str]) -> dict[str, int]:
         """SKU → NetSuite item internal id, matching the configured `item_match` column.
 
         Inactive items are not matched. SKUs are bound as quoted literals, never pasted.
-        Matches are reused for `item_cache_seconds`: most orders repeat a few SKUs, and a
-        lookup per order would cost a third of the account's concurrency. An item made
-        inactive within that window makes the create fail (NetSuite refuses the line), which
-        dead-letters the order for replay rather than creating it wrong.
+        Matches are reused for `item_cache_seconds`: most orders repeat a few SKUs. An item
+        made inactive within that window makes the create fail (NetSuite refuses the line),
+        which dead-letters the order rather than creating it wrong.
         """
         now = self.clock.now()
         found: dict[str, int] = {}
@@ -518,44 +792,13 @@ class OrderSync:
                 found[sku] = hit[0]
             else:
                 wanted.append(sku)
-        column = ident(self.config.item_match)
-        for start in range(0, len(wanted), _SKU_CHUNK):
-            chunk = wanted[start : start + _SKU_CHUNK]
-            query = suiteql_query(
-                "SELECT i.id AS id, i.{column} AS sku FROM item i "
-                "WHERE i.isinactive = 'F' AND i.{column} IN {skus}",
-                column=column,
-                skus=_text_list(chunk),
-            )
-            async for row in self.netsuite.suiteql(query, booleans=False):
-                matched = row.get("sku")
-                if isinstance(matched, str) and matched in chunk and matched not in found:
-                    found[matched] = int(row["id"])
-                    if self.item_cache_seconds > 0:
-                        self._items[matched] = (found[matched], now + self.item_cache_seconds)
+        if wanted:
+            matched = await items_by_column(self.netsuite, self.config.item_match, wanted)
+            for sku, item_id in matched.items():
+                found[sku] = item_id
+                if self.item_cache_seconds > 0:
+                    self._items[sku] = (item_id, now + self.item_cache_seconds)
         return found
-
-    async def _customer_for(self, order: WooOrder) -> int:
-        draft = customer_draft(order, config=self.config)
-        if not isinstance(draft, CustomerDraft):
-            raise InvalidPayload(draft.reason, problems=(draft.reason,), system="woocommerce")
-        return int(await self._find_or_create_customer(draft))
-
-    async def _find_or_create_customer(self, draft: CustomerDraft) -> str:
-        assert draft.external_id is not None  # noqa: S101 - customer_draft always sets it
-        found = await self._read_by_external_id(draft.external_id, "customer")
-        if found is not None:
-            return found
-        for attempt in (1, 2):
-            try:
-                return await self.netsuite.create("customer", draft)
-            except (DuplicateRecord, OutcomeUnknown):
-                found = await self._read_by_external_id(draft.external_id, "customer")
-                if found is not None:
-                    return found
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # -----------------------------------------------------------------------------------------
     # Many orders
@@ -563,97 +806,95 @@ class OrderSync:
     async def import_orders(
         self, orders: AsyncIterable[WooOrder] | Iterable[WooOrder]
     ) -> SyncReport:
-        """Import orders concurrently (at most `concurrency` at once).
+        """Import orders in batches of `batch_size`, the next batch read while one imports.
 
-        Only run-wide failures stop the run: credentials refused (`AuthenticationError`) or
-        the store failing (`StorageError`), raised as themselves. Anything else one order's
-        import raises (a bug, an exception nobody foresaw) is that order's problem: it is
-        dead-lettered with the error as its reason, and the other orders go on.
+        Only run-wide failures stop the run: credentials refused (`AuthenticationError`),
+        the store failing (`StorageError`), or reading `orders` failing, each raised as
+        itself (never wrapped in an ExceptionGroup). Anything one order's import raises is
+        that order's result (`retrying` or dead-lettered), and the other orders go on.
 
         Raises:
             AuthenticationError: credentials refused.
             StorageError: the store failed.
             Exception: what iterating `orders` raised (e.g. `ServiceUnavailable` while
-                paging WooCommerce), as itself, never wrapped in an ExceptionGroup.
+                paging WooCommerce), as itself.
         """
-        results: list[ImportResult] = []
-        fatal: list[Exception] = []
-        slots = anyio.Semaphore(self.concurrency)
+        return await self._import_all(orders, scheduled=False)
 
-        async def one(order: WooOrder) -> None:
+    async def _import_all(
+        self, orders: AsyncIterable[WooOrder] | Iterable[WooOrder], *, scheduled: bool
+    ) -> SyncReport:
+        results: dict[int, ImportResult] = {}
+        fatal: list[BaseException] = []
+        send, receive = anyio.create_memory_object_stream[list[WooOrder]](1)
+
+        async def read() -> None:
+            # Reads (pages) ahead of the import, one batch in hand at most.
             try:
-                try:
-                    result = await self.import_order(order)
-                except (AuthenticationError, StorageError):
-                    raise
-                except Exception as exc:  # one order's failure must not end the run
-                    result = await self._unexpected(order, exc)
-                results.append(result)
-            except (AuthenticationError, StorageError) as exc:
-                # Run-wide: stop the other imports and raise this error itself, not an
-                # ExceptionGroup, so callers (and the CLI's exit codes) see what it is.
+                async with send:
+                    batch: list[WooOrder] = []
+                    async for order in _aiter(orders):
+                        batch.append(order)
+                        if len(batch) >= self.batch_size:
+                            await send.send(batch)
+                            batch = []
+                    if batch:
+                        await send.send(batch)
+            except Exception as exc:
                 fatal.append(exc)
                 tg.cancel_scope.cancel()
-            finally:
-                slots.release()
+
+        async def work() -> None:
+            try:
+                async with receive:
+                    async for batch in receive:
+                        fresh = [order for order in batch if order.id not in results]
+                        for result in await self._import_batch(fresh, scheduled=scheduled):
+                            results[result.order_id] = result
+            except Exception as exc:
+                fatal.append(exc)
+                tg.cancel_scope.cancel()
 
         async with anyio.create_task_group() as tg:
-            try:
-                if isinstance(orders, AsyncIterable):
-                    async for order in orders:
-                        await slots.acquire()
-                        tg.start_soon(one, order)
-                else:
-                    for order in orders:
-                        await slots.acquire()
-                        tg.start_soon(one, order)
-            except Exception as exc:
-                # Listing the orders failed (WooCommerce unreachable, credentials refused):
-                # run-wide too. Raised from here it would reach the caller wrapped in the
-                # task group's ExceptionGroup; stop the imports and raise it as itself.
-                fatal.append(exc)
-                tg.cancel_scope.cancel()
+            tg.start_soon(read)
+            tg.start_soon(work)
         if fatal:
+            # Run-wide: raised as itself, not an ExceptionGroup, so callers (and the CLI's
+            # exit codes) see what it is.
             raise fatal[0]
-        return SyncReport(tuple(sorted(results, key=lambda r: r.order_id)))
-
-    async def _unexpected(self, order: WooOrder, exc: Exception) -> ImportResult:
-        """Keep an order whose import failed in a way nothing handled, with the error."""
-        reason = (
-            f"order {order.id}: import failed unexpectedly ({type(exc).__name__}: {exc}); "
-            "kept for orders replay"
-        )
-        _log.error("order %s: unexpected %s, dead-lettered", order.id, type(exc).__name__)
-        # The traceback is for whoever fixes the bug; the report and the letter say what.
-        _log.debug("order %s: unexpected failure", order.id, exc_info=exc)
-        return await self._dead_letter(order, reason)
+        return SyncReport(tuple(sorted(results.values(), key=lambda r: r.order_id)))
 
     async def sync(self, *, since: datetime | None = None) -> SyncReport:
-        """Poll WooCommerce for orders modified since the cursor and import each.
+        """Poll WooCommerce for orders modified since the cursor, import each, and retry the
+        dead letters that are due.
 
         The cursor (the newest `date_modified_gmt` handled) advances only when the whole run
         finished, and only past orders that were handled (imported, linked, ignored or
-        dead-lettered): a crash mid-run repeats work, never skips it. It never passes this
-        poll's own start time less `clock_skew`, so an order dated in the future cannot
-        make later polls skip the orders modified before that date (`next_cursor`). Orders
-        are paged with `orderby=id` (stable under concurrent edits) from `since` (default:
-        the stored cursor minus `overlap`; everything when there is no cursor).
+        dead-lettered): never past one left `retrying` or `deferred`, so the next run sees
+        it again. It never passes this poll's own start time less `clock_skew` (see
+        `next_cursor`). Orders are paged with `orderby=id` from `since` (default: the stored
+        cursor minus `overlap`; everything when there is no cursor).
+
+        Dead letters are tried again when due (`dead_letter_due`: 5 min, 30 min, 2 h, 12 h,
+        then daily after each failure), with their current WooCommerce state; those not due
+        and seen by the poll are reported as `kept_dead_letter`.
         """
         if self.woocommerce is None:
             raise ValueError("sync needs a WooCommerce client")
-        started = datetime.fromtimestamp(self.clock.time(), tz=UTC)
+        started = self._utcnow()
         previous_text = await self.store.cursors.get(self.cursor_name)
         previous = None if previous_text is None else datetime.fromisoformat(previous_text)
         if since is None and previous is not None:
             # A cursor stored past this poll's start (by an older version) is read as the
             # ceiling, so this very poll already sees what it skipped.
             since = min(previous, started - self.clock_skew) - self.overlap
-        seen: list[WooOrder] = []
-        # DESIGN: polling does not retry old dead letters (`replay` does), so a poison order
-        # costs one lookup per replay, not one per poll.
-        old_letters = {
-            letter.order_id for letter in await self.store.dead_letters.list(self.config.store)
+        letters = {x.order_id: x for x in await self.store.dead_letters.list(self.config.store)}
+        due = {
+            order_id
+            for order_id, letter in letters.items()
+            if dead_letter_due(attempts=letter.attempts, last_seen=letter.last_seen, now=started)
         }
+        seen: list[WooOrder] = []
         kept: list[ImportResult] = []
 
         async def unreadable(item: Any, exc: ResponseInvalid) -> None:
@@ -667,9 +908,8 @@ class OrderSync:
                 # Nothing can key it (the store holds 64-bit ids): say so, and go on.
                 _log.error("WooCommerce listed an order without a usable id: %s", exc)
                 return
-            if order_id in old_letters:
-                # Already kept by an earlier run; like any old dead letter, `replay` retries
-                # it, and polling does not count it again.
+            due.discard(order_id)
+            if order_id in letters:
                 kept.append(ImportResult(order_id, "kept_dead_letter", reason=_KEPT))
                 return
             reason = f"WooCommerce sent an order nswoo cannot read: {exc}"
@@ -678,24 +918,37 @@ class OrderSync:
             )
             kept.append(ImportResult(order_id, "dead_lettered", reason=reason))
 
-        async def orders() -> AsyncIterable[WooOrder]:
+        async def orders() -> AsyncIterator[WooOrder]:
             assert self.woocommerce is not None  # noqa: S101 - checked above
             async for order in self.woocommerce.iter_orders(
                 modified_after=since, on_unreadable=unreadable
             ):
                 seen.append(order)
-                if order.id in old_letters:
+                if order.id in letters and order.id not in due:
                     kept.append(ImportResult(order.id, "kept_dead_letter", reason=_KEPT))
                     continue
+                due.discard(order.id)
                 yield order
 
-        imported = await self.import_orders(orders())
-        report = SyncReport(tuple(sorted((*imported.results, *kept), key=lambda r: r.order_id)))
-        deferred = {r.order_id for r in report.results if r.outcome == "deferred"}
+        polled = await self._import_all(orders(), scheduled=True)
+        # Due dead letters the poll did not list (older than its window): read and retry.
+        retried = await self._retry_letters(
+            [letters[order_id] for order_id in sorted(due)], scheduled=True
+        )
+        report = SyncReport(
+            tuple(
+                sorted(
+                    (*polled.results, *retried.results, *kept),
+                    key=lambda r: r.order_id,
+                )
+            )
+        )
+        outcomes = {r.order_id: r.outcome for r in polled.results}
+        held = {i for i, outcome in outcomes.items() if outcome in ("deferred", "retrying")}
         cursor = next_cursor(
             previous=previous,
-            handled=[o.date_modified_gmt for o in seen if o.id not in deferred],
-            held=[o.date_modified_gmt for o in seen if o.id in deferred],
+            handled=[o.date_modified_gmt for o in seen if o.id not in held],
+            held=[o.date_modified_gmt for o in seen if o.id in held],
             poll_started=started,
             skew=self.clock_skew,
         )
@@ -704,12 +957,15 @@ class OrderSync:
         return report
 
     async def replay(self) -> SyncReport:
-        """Try every dead-lettered order of this store again, with its current WooCommerce state.
+        """Try every dead-lettered order of this store again, now, with its current state.
 
         The order is read again from WooCommerce (its status or lines may have changed);
         when WooCommerce cannot be asked, the stored payload is used.
         """
         letters = await self.store.dead_letters.list(self.config.store)
+        return await self._retry_letters(letters, scheduled=False)
+
+    async def _retry_letters(self, letters: Sequence[DeadLetter], *, scheduled: bool) -> SyncReport:
         orders: list[WooOrder] = []
         unreadable: list[ImportResult] = []
         for letter in letters:
@@ -721,47 +977,66 @@ class OrderSync:
                     raise
                 except ApiError as exc:
                     # Gone (404) or unreachable: the stored payload is the best we have.
-                    _log.info("order %s: replaying the stored payload (%s)", letter.order_id, exc)
+                    _log.info("order %s: retrying the stored payload (%s)", letter.order_id, exc)
             if order is None and letter.payload:
                 try:
                     order = structure_order(loads(letter.payload))
                 except (ValueError, ApiError) as exc:
-                    # One unreadable letter must not block every other replay: say why, keep
-                    # it for a human, and go on.
-                    reason = "cannot be replayed: the order is not in WooCommerce and the "
+                    # One unreadable letter must not block every other retry: say why, keep
+                    # it for a person, and go on.
+                    reason = "cannot be retried: the order is not in WooCommerce and the "
                     reason += f"stored payload is not an order ({exc})"
                     await self.store.dead_letters.add(
                         self.config.store, letter.order_id, reason=reason, payload=letter.payload
                     )
-                    unreadable.append(ImportResult(letter.order_id, "dead_lettered", reason=reason))
+                    outcome: Outcome = "kept_dead_letter" if scheduled else "dead_lettered"
+                    unreadable.append(ImportResult(letter.order_id, outcome, reason=reason))
                     continue
             if order is not None:
                 orders.append(order)
-        report = await self.import_orders(orders)
+        report = await self._import_all(orders, scheduled=scheduled)
         return SyncReport(tuple(sorted((*report.results, *unreadable), key=lambda r: r.order_id)))
 
 
-def _booked_amount(value: object) -> Decimal | None:
-    """An amount NetSuite sent as a JSON number (int or exact Decimal), within nswoo's bounds."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+async def _aiter(orders: AsyncIterable[WooOrder] | Iterable[WooOrder]) -> AsyncIterator[WooOrder]:
+    if isinstance(orders, AsyncIterable):
+        async for order in orders:
+            yield order
+    else:
+        for order in orders:
+            yield order
+
+
+def _payload(order: WooOrder) -> bytes | None:
+    """The order as JSON for a dead letter's payload, or None when it cannot be written."""
+    try:
+        return dumps(unstructure_order(order))
+    except (TypeError, ValueError) as exc:
+        # An order that cannot be written back as JSON is still kept, with its reason; a
+        # retry reads it from WooCommerce again.
+        _log.warning("order %s: its payload cannot be stored (%s)", order.id, exc)
         return None
-    amount = Decimal(value)
-    return amount if amount_problem(amount, places=MAX_NUMBER_PLACES) is None else None
 
 
-def _text_list(values: Iterable[str]) -> SqlValue:
-    """`('a', 'b')`: each value a quoted literal built by `text()` (quotes doubled)."""
-    literals = [text(value).sql for value in values]
-    if not literals:
-        raise ValueError("an IN list needs at least one value")
-    return SqlValue("(" + ", ".join(literals) + ")")
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _booked_amount(value: Decimal | None) -> Decimal | None:
+    """An amount NetSuite sent, within nswoo's bounds, or None."""
+    if value is None or not value.is_finite():
+        return None
+    return value if amount_problem(value, places=MAX_NUMBER_PLACES) is None else None
+
+
+def _transient_reason(exc: ApiError) -> str:
+    if isinstance(exc, OutcomeUnknown):
+        return f"{exc}; not found by externalId afterwards: tried again later"
+    tries = f" after {exc.attempts} tries" if exc.attempts > 1 else ""
+    return f"{exc}{tries}; a transient failure: tried again later"
 
 
 def _reason_for(exc: ApiError) -> str:
     if isinstance(exc, SchemaDriftError):
         return f"schema drift: {exc}"
-    if exc.retryable:
-        return f"{exc} (gave up after {exc.attempts} attempts; orders replay tries again)"
-    if isinstance(exc, OutcomeUnknown):
-        return f"{exc}; not found by externalId afterwards"
     return str(exc)

@@ -26,6 +26,7 @@ from nswoo.orders._plan import (
     AlreadyImported,
     CreateSalesOrder,
     DeadLetterOrder,
+    ExistingCustomer,
     IgnoreOrder,
     Rejection,
     customer_draft,
@@ -603,7 +604,9 @@ def test_plan_follows_the_mapping(woo: WooOrder, config: OrdersConfig) -> None:
         woo, config=config, items=items, customer_id=CUSTOMER, existing_sales_order_id=None
     )
     if isinstance(result, SalesOrderDraft):
-        assert plan == CreateSalesOrder(result)
+        assert isinstance(plan, CreateSalesOrder)
+        assert plan.customer == ExistingCustomer(CUSTOMER)
+        assert plan.draft == result
     elif result.ignorable:
         assert plan == IgnoreOrder(result)
     else:

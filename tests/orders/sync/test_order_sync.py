@@ -263,15 +263,22 @@ async def test_duplicate_external_id_from_a_racing_writer_is_read_and_linked() -
     order = structure_order(world.woocommerce.place_order([("MUG-RED", 1)]))
     racer = await make_sync(world, MemoryStore(), owner="racer")
     sync = await make_sync(world, store)
-    real_find = sync.find_sales_order
+    real_suiteql = sync.netsuite.suiteql
+    raced = {"done": False}
 
-    async def find_then_lose_the_race(order_id: int) -> str | None:
-        found = await real_find(order_id)
-        await racer.import_order(order)  # the other writer creates it right now
-        return found
+    def suiteql_then_lose_the_race(query, **kwargs):  # type: ignore[no-untyped-def]
+        async def rows():  # type: ignore[no-untyped-def]
+            async for row in real_suiteql(query, **kwargs):
+                yield row
+            if "FROM transaction" in str(query) and not raced["done"]:
+                raced["done"] = True
+                await racer.import_order(order)  # the other writer creates it right now
 
-    sync.find_sales_order = find_then_lose_the_race  # type: ignore[method-assign]
+        return rows()
+
+    sync.netsuite.suiteql = suiteql_then_lose_the_race  # type: ignore[method-assign]
     result = await sync.import_order(order)
+    assert raced["done"]
     assert result.outcome == "already_imported"
     assert len(sales_orders(world)[str(order.id)]) == 1
     assert world.netsuite.stats.by_status[400] >= 1  # NetSuite refused the duplicate
@@ -311,15 +318,15 @@ async def test_a_failed_read_back_keeps_the_link_and_replay_checks_again() -> No
     order = structure_order(world.woocommerce.place_order([("POSTER", 2)]))
     sync = await make_sync(world, store)
     fails = {"left": 1}
-    real_get = sync.netsuite.get
+    real_suiteql = sync.netsuite.suiteql
 
-    async def get_once_unavailable(record_type, record_id, **kwargs):  # type: ignore[no-untyped-def]
-        if record_type == "salesOrder" and fails["left"]:
+    def totals_once_unavailable(query, **kwargs):  # type: ignore[no-untyped-def]
+        if "foreigntotal" in str(query) and fails["left"]:
             fails["left"] = 0
             raise ServiceUnavailable("HTTP 503", system="netsuite", status=503)
-        return await real_get(record_type, record_id, **kwargs)
+        return real_suiteql(query, **kwargs)
 
-    sync.netsuite.get = get_once_unavailable  # type: ignore[method-assign]
+    sync.netsuite.suiteql = totals_once_unavailable  # type: ignore[method-assign]
     result = await sync.import_order(order)
     assert result.outcome == "total_differs"
     assert "could not be checked" in (result.reason or "")

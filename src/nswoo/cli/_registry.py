@@ -11,6 +11,7 @@ from __future__ import annotations
 COMMAND_GROUPS: tuple[str, ...] = (
     "._check",
     "._orders",
+    "._inventory",
     "._webhooks",
     "._demo",
     "._sim",

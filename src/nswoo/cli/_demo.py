@@ -16,9 +16,17 @@ __all__ = ["COMMANDS"]
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--orders", type=positive_int, default=300, help="orders the store takes (default 300)"
+        "--orders",
+        type=positive_int,
+        default=300,
+        help="orders the store takes (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="seed for every random choice")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="seed of every random choice and injected fault (default: %(default)s)",
+    )
 
 
 def _demo(args: argparse.Namespace, ctx: Context) -> int:
@@ -52,5 +60,6 @@ COMMANDS: tuple[Command, ...] = (
         help="run the main job on simulators with every fault injected; print a scorecard",
         run=_demo,
         configure=_configure_demo,
+        environment=False,
     ),
 )

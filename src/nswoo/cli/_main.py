@@ -20,6 +20,7 @@ import importlib
 import logging
 import os
 import re
+import select
 import sys
 import time
 import traceback
@@ -55,14 +56,19 @@ __all__ = [
 
 
 class _UsageError(Exception):
-    """argparse found the command line malformed."""
+    """argparse found the command line malformed (`prog` is e.g. `nswoo orders sync`)."""
+
+    def __init__(self, prog: str, detail: str) -> None:
+        super().__init__(f"{prog}: {detail}")
+        self.prog = prog
+        self.detail = detail
 
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that raises instead of exiting, so errors go through one place."""
 
     def error(self, message: str) -> NoReturn:
-        raise _UsageError(f"{self.prog}: {message}")
+        raise _UsageError(self.prog, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,16 +93,20 @@ def default_probes() -> tuple[Probe, ...]:
     return probes()
 
 
-def _build_parser(commands: Sequence[Command]) -> _Parser:
-    # Options shared by every level, with SUPPRESS defaults so a value given before the
-    # command is not overwritten by the subparser's default when given after it.
+def _options(*, environment: bool) -> _Parser:
+    """Options shared by every level, with SUPPRESS defaults so a value given before the
+    command is not overwritten by the subparser's default when given after it.
+    """
     common = _Parser(add_help=False)
     common.add_argument(
         "--env",
         type=str.lower,
         choices=("prod", "sandbox"),
         default=argparse.SUPPRESS,
-        help="the environment to use (default: $NSWOO_ENV; required when that is unset)",
+        # Not offered where it does not apply, but parsed, so that it is refused by name.
+        help="the environment to use (default: $NSWOO_ENV; required when that is unset)"
+        if environment
+        else argparse.SUPPRESS,
     )
     common.add_argument(
         "--json",
@@ -111,6 +121,13 @@ def _build_parser(commands: Sequence[Command]) -> _Parser:
         default=argparse.SUPPRESS,
         help="what nswoo logs on stderr (default: warning; $NSWOO_LOG_LEVEL)",
     )
+    return common
+
+
+def _build_parser(commands: Sequence[Command]) -> _Parser:
+    common = _options(environment=True)
+    # Commands that work on no environment (demo, sim) are not offered --env at all.
+    general = _options(environment=False)
     root = _Parser(
         prog="nswoo",
         parents=[common],
@@ -132,7 +149,10 @@ def _build_parser(commands: Sequence[Command]) -> _Parser:
                     dest=f"command_{depth}", metavar="COMMAND", required=True
                 )
         parser = groups[command.path[:-1]].add_parser(
-            command.path[-1], parents=[common], help=command.help, description=command.help
+            command.path[-1],
+            parents=[common if command.environment else general],
+            help=command.help,
+            description=command.help,
         )
         command.configure(parser)
         parser.set_defaults(_command=command)
@@ -168,6 +188,9 @@ def _report(ctx: Context, exc: BaseException, code: int, *, others: int = 0) -> 
         message += f" (and {others} more {'error' if others == 1 else 'errors'})"
     if ctx.json:
         ctx.write_json({"error": _error_payload(exc, code, message)})
+    elif isinstance(exc, _UsageError):
+        # argparse's own form, with the command named once: `nswoo demo: error: ...`.
+        print(f"{exc.prog}: error: {exc.detail}", file=ctx.stderr)
     else:
         print(f"nswoo: error: {message}", file=ctx.stderr)
 
@@ -231,14 +254,20 @@ def _unwrap(exc: BaseException) -> tuple[BaseException, int]:
 
 
 def _stdout_closed(out: TextIO) -> bool:
-    """True when `out` is a pipe whose reader went away (`nswoo ... | head -1`)."""
+    """True when `out` is a pipe whose reader went away (`nswoo ... | head -1`).
+
+    A BrokenPipeError may also come from a socket; only the write end of a pipe that
+    reports an error condition (POLLERR: no reader left) is our own output closing.
+    """
     try:
-        out.flush()
-    except (BrokenPipeError, ValueError):
-        return True
-    except OSError:
+        fd = out.fileno()
+    except (OSError, ValueError):
         return False
-    return False
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def _silence(out: TextIO) -> None:
@@ -319,6 +348,12 @@ def run(
         probes=tuple(default_probes() if probes is None else probes),
     )
     command: Command = args._command
+    if not command.environment and getattr(args, "env", None) is not None:
+        # Given before the command (`nswoo --env prod demo`): refused, never ignored.
+        name = " ".join(command.path)
+        refusal = _UsageError(f"nswoo {name}", "--env does not apply: it runs on simulators only")
+        _report(ctx, refusal, ExitCode.REFUSED)
+        return ExitCode.REFUSED
     level = getattr(args, "log_level", None) or source.get("NSWOO_LOG_LEVEL", "warning")
     _configure_logging(err, level)
     try:

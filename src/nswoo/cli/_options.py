@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..errors import ConfigurationError
 
-__all__ = ["cannot_listen", "parse_since", "positive_int"]
+__all__ = ["cannot_listen", "parse_since", "positive_int", "require_server_extra"]
 
 
 def parse_since(value: str) -> datetime:
@@ -32,6 +32,22 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def require_server_extra(command: str) -> None:
+    """Refuse to start `command` when the optional `server` extra (uvicorn) is missing.
+
+    Raises:
+        ConfigurationError: uvicorn cannot be imported; the message names the extra to
+            install, in one line (exit 2), instead of an import traceback.
+    """
+    try:
+        import uvicorn  # noqa: F401 - only whether it imports matters here
+    except ImportError:
+        raise ConfigurationError(
+            f"nswoo {command} needs the server extra, which is not installed: "
+            "pip install 'nswoo[server]'"
+        ) from None
 
 
 def cannot_listen(host: str, port: int, exc: OSError) -> ConfigurationError:

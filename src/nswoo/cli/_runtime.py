@@ -16,6 +16,7 @@ import attrs
 from .._clock import Clock, SystemClock
 from .._settings import Config, Settings, load_config, redact_url
 from .._settings._backends import BackendKind, find_backend, unavailable
+from ..errors import StorageError
 from ..limits._local import Limiter
 from ..limits._open import open_limiter
 from ..netsuite._client import NetSuiteClient, open_netsuite
@@ -105,6 +106,19 @@ def _limiter(settings: Settings, cap: int, clock: Clock) -> Limiter:
     return open_limiter(settings.limiter_url, cap=cap, clock=clock, key=key)
 
 
+def _unopenable(exc: StorageError, key: str) -> StorageError:
+    """A store that cannot be opened, named with the variable its URL comes from.
+
+    The store's own error says which path and why (missing folder, read-only, corrupt);
+    the variable to change is what only the caller knows. Errors of their own kind (a store
+    bound elsewhere, a locked one) already say what to do and are kept as they are.
+    """
+    if type(exc) is not StorageError or key in str(exc):
+        return exc
+    detail = str(exc).removeprefix(f"{exc.backend} store: ")
+    return StorageError(f"{detail} (set by {key})", backend=exc.backend)
+
+
 @attrs.define
 class Runtime:
     """Everything a command needs, opened from settings; close it with `aclose()`."""
@@ -148,13 +162,17 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
     config = require_config(settings)
     ns_settings, woo_settings = settings.require_netsuite(), settings.require_woocommerce()
     binding = store_binding(settings)
-    store = await open_store(
-        settings.store_url,
-        clock=clock,
-        key=store_key(settings),
-        environment=binding.environment,
-        account_id=binding.account_id,
-    )
+    key = store_key(settings)
+    try:
+        store = await open_store(
+            settings.store_url,
+            clock=clock,
+            key=key,
+            environment=binding.environment,
+            account_id=binding.account_id,
+        )
+    except StorageError as exc:
+        raise _unopenable(exc, key) from exc
     try:
         netsuite = open_netsuite(
             ns_settings, limiter=_limiter(settings, ns_settings.concurrency, clock), clock=clock

@@ -11,7 +11,7 @@ from typing import TextIO
 import anyio
 
 from ..errors import ConfigurationError
-from ._options import cannot_listen
+from ._options import cannot_listen, require_server_extra
 from ._types import Command, Context
 
 __all__ = ["COMMANDS"]
@@ -22,18 +22,17 @@ def _configure_sim(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=0,
-        help="NetSuite on PORT, WooCommerce on PORT+1 (0: free ports)",
+        help="NetSuite on PORT, WooCommerce on PORT+1; 0 picks free ports (default: %(default)s)",
     )
-    parser.add_argument("--faults", default=None, help="a TOML or JSON fault plan file")
+    parser.add_argument(
+        "--faults", default=None, help="a TOML or JSON fault plan file (default: no faults)"
+    )
 
 
 def _sim(args: argparse.Namespace, ctx: Context) -> int:
-    try:
-        from ..testing._server import run_sim
-    except ImportError as exc:  # pragma: no cover - uvicorn missing
-        raise ConfigurationError(
-            f"nswoo sim needs the server extra: pip install 'nswoo[server]' ({exc.name})"
-        ) from exc
+    require_server_extra("sim")
+    from ..testing._server import run_sim
+
     if not 0 <= args.port <= 65534:
         raise ConfigurationError("must be between 0 and 65534", key="--port")
     stdout: TextIO = _ExportsAsJson(ctx) if ctx.json else ctx.stdout
@@ -79,5 +78,6 @@ COMMANDS: tuple[Command, ...] = (
         help="serve the NetSuite and WooCommerce simulators on loopback",
         run=_sim,
         configure=_configure_sim,
+        environment=False,
     ),
 )

@@ -141,9 +141,12 @@ class Command:
         run: `(args, ctx) -> int`, the exit code (see `ExitCode`); nswoo errors it raises
             are reported and mapped by `run`.
         configure: adds the command's own arguments to its parser.
+        environment: whether the command works on an environment (`--env`, `NSWOO_ENV`);
+            a command that does not (`demo`, `sim`) is not offered `--env` and refuses it.
     """
 
     path: tuple[str, ...]
     help: str
     run: Callable[[argparse.Namespace, Context], int]
     configure: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    environment: bool = True

@@ -7,7 +7,7 @@ import argparse
 import anyio
 
 from ..errors import ConfigurationError
-from ._options import cannot_listen
+from ._options import cannot_listen, require_server_extra
 from ._runtime import open_runtime
 from ._types import Command, Context
 
@@ -15,11 +15,19 @@ __all__ = ["COMMANDS"]
 
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: free)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
 
 
 def _webhooks_serve(args: argparse.Namespace, ctx: Context) -> int:
+    require_server_extra("webhooks serve")
     from ..orders._inbox import InboxWorker
     from ..orders._receiver import WebhookReceiver
     from ._serve import serve

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from tenacity import RetryCallState
+
 from .._clock import Clock
+from .._retry import Retry
 from ._ports import Busy, Claim, OrderLinks
 
 __all__ = ["claim_or_wait"]
@@ -25,11 +28,17 @@ async def claim_or_wait(
     sooner, then claims again: the other owner usually links or releases before its lease
     ends. Returns the last answer: `Claimed`, `AlreadyLinked`, or `Busy` when `max_wait` ran out.
     """
-    deadline = clock.now() + max_wait
-    while True:
-        answer = await links.claim(store, order_id, owner=owner, lease_seconds=lease_seconds)
-        remaining = deadline - clock.now()
-        if not isinstance(answer, Busy) or remaining <= 0:
-            return answer
-        until_expiry = max(0.0, answer.expires_at - clock.time())
-        await clock.sleep(min(poll, until_expiry, remaining))
+
+    def until_next_look(state: RetryCallState) -> float:
+        # Come back when the other lease ends, or after `poll`: its owner usually links or
+        # releases the order before that (`Retry` cuts the wait to what is left of max_wait).
+        busy = state.outcome.result() if state.outcome else None
+        expires_at = busy.expires_at if isinstance(busy, Busy) else clock.time()
+        return min(poll, max(0.0, expires_at - clock.time()))
+
+    waiting = Retry(attempts=None, seconds=max(0.0, max_wait), wait=until_next_look)
+    return await waiting.call(
+        lambda: links.claim(store, order_id, owner=owner, lease_seconds=lease_seconds),
+        again=lambda answer: isinstance(answer, Busy),
+        clock=clock,
+    )

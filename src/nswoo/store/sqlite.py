@@ -44,8 +44,10 @@ from typing import Any, Self, TypeVar
 import anyio
 import anyio.to_thread
 import attrs
+from tenacity import wait_incrementing
 
 from .._clock import Clock, SystemClock
+from .._retry import Retry
 from .._settings._backends import sqlite_path
 from ..errors import StorageError
 from ._ports import (
@@ -167,8 +169,9 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 _CHUNK = 5000
 
 
-_LOCK_TRIES = 3
-"""Times one operation is tried when the database stays locked past the busy timeout."""
+_LOCKED_RETRY = Retry(attempts=3, wait=wait_incrementing(start=0.05, increment=0.05))
+"""One operation is tried 3 times when the database stays locked past the busy timeout,
+0.05 s and then 0.1 s apart."""
 
 
 class _LockedError(StorageError):
@@ -320,15 +323,14 @@ class _Db:
         # SQLite's busy handler is not fair: under contention from several processes a
         # writer can lose the lock race for the whole busy timeout. Every operation is one
         # transaction that was rolled back when the lock was not had, so trying it again
-        # is safe; a few tries turn a rare starvation into a short delay.
-        for attempt in range(1, _LOCK_TRIES + 1):
-            try:
-                return await anyio.to_thread.run_sync(self._in_thread, fn, limiter=self.limiter)
-            except StorageError as exc:
-                if not exc.locked or attempt == _LOCK_TRIES:
-                    raise
-                await anyio.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        # is safe; a few tries turn a rare starvation into a short delay. The waits are on
+        # the wall clock whatever clock the store was given: the other writer holds the
+        # lock in real time.
+        return await _LOCKED_RETRY.call(
+            lambda: anyio.to_thread.run_sync(self._in_thread, fn, limiter=self.limiter),
+            on=lambda exc: isinstance(exc, StorageError) and exc.locked,
+            clock=SystemClock(),
+        )
 
     def _in_thread(self, fn: Callable[[sqlite3.Connection], _T]) -> _T:
         self.check_file()

@@ -22,15 +22,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 import httpx
 
 from ..._clock import Clock, SystemClock
 from ..._http import AsgiApp
+from .._factories import wc_date
 from .._faults import FaultInjector, FaultPlan
 from .._transport import ConnectionReset, asgi_app, in_process_transport
+from ._auth import NonceBook, oauth_parameters, verify_oauth
 from ._store import (
     ORDER_STATUSES,
     RestError,
@@ -38,6 +40,7 @@ from ._store import (
     WooStore,
     _Item,
     _Order,
+    full_address,
     gmt,
     invalid_id,
     variation_through_products,
@@ -47,6 +50,8 @@ from ._webhooks import (
     WebhookSender,
     WebhookSubscription,
     php_json_encode,
+    valid_webhook_topic,
+    webhook_hooks,
 )
 
 __all__ = ["BatchRecord", "ConnectionReset", "RequestRecord", "WooSimulator"]
@@ -87,6 +92,15 @@ _NGINX_PAGE = (
 )
 
 Handler = Callable[["_Call"], Awaitable[httpx.Response]]
+_Route = Callable[["_Call", tuple[int, ...]], httpx.Response]
+# WordPress's WP_REST_Server::EDITABLE.
+_EDITABLE = ("POST", "PUT", "PATCH")
+# Each controller's schema title (its post type, or `webhook`).
+_SCHEMA_TITLES = {"orders": "shop_order", "products": "product", "webhooks": "webhook"}
+# wp_generate_password's character set with special characters and extra specials.
+_WP_GENERATED_ALPHABET = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*()-_ []{}<>~`+=,.;:/?|"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -120,6 +134,12 @@ class _Call:
     params: list[tuple[str, str]]
     body: bytes
     authenticated: bool = False
+    auth_method: str = ""
+
+    def is_form(self) -> bool:
+        content_type: str = self.request.headers.get("Content-Type", "")
+        media_type = content_type.partition(";")[0].strip().lower()
+        return media_type == "application/x-www-form-urlencoded"
 
     def param(self, name: str) -> str | None:
         for key, value in self.params:
@@ -137,6 +157,9 @@ class _Call:
     def json(self) -> Any:
         if not self.body:
             return {}
+        if self.is_form():
+            # WordPress reads form bodies into the body parameters ($_POST) as well.
+            return dict(parse_qsl(self.body.decode("latin-1"), keep_blank_values=True))
         try:
             return json.loads(self.body)
         except ValueError as exc:
@@ -250,6 +273,14 @@ class WooSimulator:
     # WordPress's serve_request adds `Link: <.../wp-json/>; rel="https://api.w.org/"` to REST
     # answers (WordPress core, not in the reference); paging rels come on their own lines.
     api_root_link: bool = True
+    # §1: WooCommerce tries Basic auth (and `consumer_key`/`consumer_secret` in the query
+    # string) only when WordPress sees the request as HTTPS; over plain HTTP it expects OAuth
+    # 1.0a and a Basic request runs anonymous (401 `woocommerce_rest_cannot_view`). Off by
+    # default: the simulator is served on plain loopback HTTP standing in for a store reached
+    # over HTTPS, or behind a proxy that tells WordPress it is, where Basic works, and nswoo
+    # (like most clients) sends Basic to such stores. Turn it on to test a client against a
+    # store WordPress sees as plain HTTP. OAuth 1.0a is accepted either way, as in §1.
+    refuse_basic_over_http: bool = False
 
     requests: list[RequestRecord] = attrs.field(init=False, factory=list)
     batches: list[BatchRecord] = attrs.field(init=False, factory=list)
@@ -258,9 +289,14 @@ class WooSimulator:
     _injector: FaultInjector = attrs.field(init=False)
     _store: WooStore = attrs.field(init=False)
     _webhooks: WebhookSender = attrs.field(init=False)
+    _nonces: NonceBook = attrs.field(init=False, factory=NonceBook)
+    _route_table: list[tuple[re.Pattern[str], dict[str, _Route]]] = attrs.field(
+        init=False, factory=list, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         self.url = self.url.rstrip("/")
+        self._route_table = self._routes()
         self._injector = FaultInjector(plan=self.faults)
         self._store = WooStore(
             base_url=self.url,
@@ -284,6 +320,7 @@ class WooSimulator:
             ping_content_type=self.ping_content_type,
             duplicate=self._injector.duplicate_webhook,
             redeliver=self._injector.redeliver_webhook,
+            outage=self._injector.webhook_outage,
         )
 
     def rebase(self, url: str) -> None:
@@ -439,7 +476,7 @@ class WooSimulator:
             tax_shipping=self.tax_shipping,
             currency=currency,
             customer_id=customer_id,
-            billing=dict(billing) if billing is not None else None,
+            billing=full_address("billing", billing) if billing is not None else None,
             created_via=created_via,
             created=now,
             modified=now,
@@ -484,7 +521,7 @@ class WooSimulator:
         if shipping_total is not None:
             order.shipping_total = Decimal(shipping_total)
         if billing is not None:
-            order.billing = dict(billing)
+            order.billing = full_address("billing", billing)
         if customer_note is not None:
             order.customer_note = customer_note
         if meta_data is not None:
@@ -513,8 +550,11 @@ class WooSimulator:
     # Webhooks
 
     def add_webhook(self, subscription: WebhookSubscription) -> WebhookSubscription:
-        """Register a webhook; it gets the next id and starts `active`."""
-        return self._webhooks.add(subscription, self._store.allocate_id())
+        """Register a webhook; it gets the next webhook id and starts `active`."""
+        now = gmt(self.clock.time())
+        subscription.created = subscription.created or now
+        subscription.modified = subscription.modified or now
+        return self._webhooks.add(subscription)
 
     def subscribe(
         self, delivery_url: str, topic: str = "order.updated", *, secret: str | None = None
@@ -662,11 +702,9 @@ class WooSimulator:
         try:
             return self._dispatch(call)
         except RestError as exc:
-            extra = (
-                [("WWW-Authenticate", _WWW_AUTHENTICATE)]
-                if exc.code == "woocommerce_rest_authentication_error"
-                else []
-            )
+            # §1 send_unauthorized_headers: only errors from the Basic-auth path carry it.
+            basic = call.auth_method == "basic_auth"
+            extra = [("WWW-Authenticate", _WWW_AUTHENTICATE)] if basic else []
             return self._respond(exc.status, exc.body(), extra)
 
     def _respond(
@@ -688,16 +726,53 @@ class WooSimulator:
         return f"{request.method} {template}"
 
     def _authenticate(self, call: _Call) -> None:
-        """§1: query parameters first, then the Basic header; only a wrong secret is an error.
+        """§1 `WC_REST_Authentication::authenticate()`: Basic only when WordPress sees HTTPS,
+        then OAuth 1.0a; an unknown key or no credentials leave the request anonymous.
 
-        Real WooCommerce tries Basic only when `is_ssl()`; over plain HTTP it expects OAuth 1.0a.
-        The simulator accepts Basic over plain HTTP on purpose: nswoo sends Basic to loopback
-        simulators (DESIGN, configuration contract). OAuth 1.0a is not simulated, so such a
-        request runs unauthenticated.
+        The Basic path reads `consumer_key`/`consumer_secret` from the query string first,
+        then the `Authorization: Basic` header; only a known key with a wrong secret is an
+        error. Over plain HTTP real WooCommerce skips that path (`is_ssl()` is false) and
+        expects OAuth 1.0a; the simulator skips it only with `refuse_basic_over_http=True`
+        (see the attribute). OAuth 1.0a is checked as WooCommerce checks it (`_auth`).
         """
+        is_ssl = call.request.url.scheme == "https"
+        if is_ssl or not self.refuse_basic_over_http:
+            self._basic(call)
+            if call.authenticated:
+                return
+        header = call.request.headers.get("Authorization", "")
+        # $_POST holds only form bodies; a JSON body is never part of the signature.
+        form = (
+            parse_qsl(call.body.decode("latin-1"), keep_blank_values=True) if call.is_form() else []
+        )
+        params = oauth_parameters(call.params, form, header)
+        if params is None:
+            return
+        raw_path = call.request.url.raw_path.split(b"?", 1)[0].decode("latin-1")
+        site = urlsplit(self.url)
+        home_path = site.path.rstrip("/")
+        if home_path and raw_path.startswith(home_path + "/"):
+            raw_path = raw_path[len(home_path) :]
+        # check_oauth_signature: get_home_url(null, $path, is_ssl() ? 'https' : 'http').
+        base_uri = f"{'https' if is_ssl else 'http'}://{site.netloc}{home_path}/" + (
+            raw_path.lstrip("/")
+        )
+        verify_oauth(
+            params,
+            method=call.request.method,
+            base_uri=base_uri,
+            secrets={self.consumer_key: self.consumer_secret},
+            nonces=self._nonces,
+            now=self.clock.time(),
+        )
+        call.authenticated = True
+
+    def _basic(self, call: _Call) -> None:
+        # §1 perform_basic_authentication: query parameters first, then the Basic header.
         key = call.param("consumer_key")
         secret = call.param("consumer_secret")
-        if key is None or secret is None:
+        if not key or not secret:
+            key = secret = None
             header = call.request.headers.get("Authorization", "")
             if header[:6].lower() == "basic ":
                 try:
@@ -705,10 +780,11 @@ class WooSimulator:
                 except (binascii.Error, UnicodeDecodeError):
                     return
                 key, secret = user, password
-        if key is None or secret is None or key != self.consumer_key:
+        if not key or not secret or key != self.consumer_key:
             # §1: an unknown key sets no error; the permission check answers 401 later.
             return
-        if not secrets.compare_digest(secret, self.consumer_secret):
+        if not secrets.compare_digest(secret.encode(), self.consumer_secret.encode()):
+            call.auth_method = "basic_auth"
             raise RestError(
                 401, "woocommerce_rest_authentication_error", "Consumer secret is invalid."
             )
@@ -735,8 +811,76 @@ class WooSimulator:
                 "woocommerce_rest_cannot_batch",
                 "Sorry, you are not allowed to batch manipulate this resource.",
             ),
+            "delete": (
+                "woocommerce_rest_cannot_delete",
+                "Sorry, you are not allowed to delete this resource.",
+            ),
         }[action]
         raise RestError(401, code, message)
+
+    def _routes(self) -> list[tuple[re.Pattern[str], dict[str, _Route]]]:
+        """wc/v3's routes the simulator serves, as `register_routes` declares them: a
+        WordPress route regex and a handler per method (`EDITABLE` is POST, PUT and PATCH)."""
+
+        def editable(handler: _Route) -> dict[str, _Route]:
+            return dict.fromkeys(_EDITABLE, handler)
+
+        table: list[tuple[str, dict[str, _Route]]] = [
+            ("/orders", {"GET": self._list_orders_route, "POST": self._create_order_route}),
+            ("/orders/batch", editable(lambda call, _ids: self._order_batch(call))),
+            (
+                r"/orders/(\d+)",
+                {
+                    "GET": self._get_order_route,
+                    **editable(lambda call, ids: self._update_order(call, ids[0])),
+                    "DELETE": self._delete_order_route,
+                },
+            ),
+            ("/products", {"GET": self._list_products_route, "POST": self._create_product}),
+            (
+                "/products/batch",
+                editable(lambda call, _ids: self._product_batch(call, parent_id=None)),
+            ),
+            (
+                r"/products/(\d+)",
+                {
+                    "GET": self._get_product_route,
+                    **editable(self._update_product_route),
+                    "DELETE": self._delete_product_route,
+                },
+            ),
+            (
+                r"/products/(\d+)/variations",
+                {
+                    "GET": lambda call, ids: self._list_products(call, parent_id=ids[0]),
+                    "POST": self._create_variation,
+                },
+            ),
+            (
+                r"/products/(\d+)/variations/batch",
+                editable(lambda call, ids: self._product_batch(call, parent_id=ids[0])),
+            ),
+            (
+                r"/products/(\d+)/variations/(\d+)",
+                {"GET": self._get_variation_route, **editable(self._update_variation_route)},
+            ),
+            ("/webhooks", {"GET": self._list_webhooks, "POST": self._create_webhook}),
+            (
+                r"/webhooks/(\d+)",
+                {
+                    "GET": self._get_webhook,
+                    **editable(self._update_webhook),
+                    "DELETE": self._delete_webhook,
+                },
+            ),
+        ]
+        return [(re.compile(pattern), handlers) for pattern, handlers in table]
+
+    def _match(self, route: str) -> tuple[str, dict[str, _Route], tuple[int, ...]] | None:
+        for pattern, handlers in self._route_table:
+            if m := pattern.fullmatch(route):
+                return pattern.pattern, handlers, tuple(int(g) for g in m.groups())
+        return None
 
     def _dispatch(self, call: _Call) -> httpx.Response:
         self._authenticate(call)
@@ -745,72 +889,312 @@ class WooSimulator:
         no_route = RestError(
             404, "rest_no_route", "No route was found matching the URL and request method"
         )
-        if not path.startswith(_API_PREFIX + "/"):
+        matched = (
+            self._match(path[len(_API_PREFIX) :].rstrip("/"))
+            if path.startswith(_API_PREFIX + "/")
+            else None
+        )
+        if method == "OPTIONS":
+            return self._options(call, matched)
+        if matched is None or method not in matched[1]:
+            # WordPress answers a known route with an unknown method like an unknown route.
             raise no_route
-        route = path[len(_API_PREFIX) :].rstrip("/")
-        editable = method in {"POST", "PUT", "PATCH"}
-        if route == "/orders":
-            if method == "GET":
-                return self._list_orders(call)
-            if method == "POST":
-                return self._create_order(call)
-        elif route == "/orders/batch":
-            if editable:
-                return self._order_batch(call)
-        elif m := re.fullmatch(r"/orders/(\d+)", route):
-            if method == "GET":
-                self._permission(call, "view")
-                return self._respond(
-                    200, self._store.render_order(self._store.get_order(int(m[1])))
+        _pattern, handlers, ids = matched
+        return handlers[method](call, ids)
+
+    def _options(
+        self, call: _Call, matched: tuple[str, dict[str, _Route], tuple[int, ...]] | None
+    ) -> httpx.Response:
+        """WordPress's `rest_handle_options_request` and `rest_send_allow_header`.
+
+        The route's namespace, methods and endpoints (`get_data_for_route(..., 'help')`),
+        with `Allow` naming the methods whose permission check passes: all of them for an
+        authenticated key, none (no header) for an anonymous request. A path matching no
+        route answers 200 with `[]`. OPTIONS needs no key permission (§1 `check_permissions`).
+        The endpoints' argument lists and the item schema are not simulated: `args` is
+        empty and `schema` carries only the schema's title and type.
+        """
+        if matched is None:
+            return self._respond(200, [])
+        pattern, handlers, _ids = matched
+        endpoints: list[dict[str, Any]] = []
+        for method in handlers:
+            if method in _EDITABLE[1:]:
+                continue  # one EDITABLE endpoint lists its three methods
+            methods = list(_EDITABLE) if method == "POST" and "PUT" in handlers else [method]
+            endpoints.append({"methods": methods, "args": {}})
+        title = (
+            "product_variation"
+            if "variations" in pattern
+            else _SCHEMA_TITLES.get(pattern.split("/")[1], "")
+        )
+        data = {
+            "namespace": "wc/v3",
+            "methods": list(handlers),
+            "endpoints": endpoints,
+            "schema": {
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "title": title,
+                "type": "object",
+            },
+        }
+        headers = [("Allow", ", ".join(handlers))] if call.authenticated else []
+        return self._respond(200, data, headers)
+
+    # -- route handlers over the store ---------------------------------------------------
+
+    def _list_orders_route(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        return self._list_orders(call)
+
+    def _create_order_route(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        return self._create_order(call)
+
+    def _get_order_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "view")
+        return self._respond(200, self._store.render_order(self._store.get_order(ids[0])))
+
+    def _list_products_route(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        return self._list_products(call, parent_id=None)
+
+    def _create_product(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "create")
+        return self._created(self._store.create_item(self._object_body(call)))
+
+    def _get_product_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "view")
+        # Unconfirmed 13: a variation id answers in product shape.
+        item = self._store.get_item(ids[0])
+        return self._respond(200, self._store.render_item(item, product_shape=True))
+
+    def _update_product_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "edit")
+        item = self._product_for_update(ids[0], status=400)
+        self._store.update_item(item, self._object_body(call), endpoint="PUT /products/{id}")
+        return self._respond(200, self._store.render_item(item))
+
+    def _create_variation(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "create")
+        item = self._store.create_item(self._object_body(call), parent_id=ids[0])
+        return self._created(item)
+
+    def _get_variation_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "view")
+        item = self._store.get_variation(ids[0], ids[1])
+        return self._respond(200, self._store.render_item(item))
+
+    def _update_variation_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "edit")
+        item = self._store.get_variation(ids[0], ids[1], status=400)
+        self._store.update_item(
+            item, self._object_body(call), endpoint="PUT /products/{id}/variations/{id}"
+        )
+        return self._respond(200, self._store.render_item(item))
+
+    def _delete_product_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        """`WC_REST_Products_V2_Controller::delete_item`: `force=true` deletes the product
+        (a variable product with its variations), otherwise it goes to the trash; a second
+        trash is 410. The answer is the product as it was before (prepared first, context
+        edit). Trashing fires `product.deleted` (§8 `wp_trash_post`); a permanent delete
+        fires nothing (Unconfirmed 6).
+        """
+        self._permission(call, "delete")
+        item = self._store.get_item(ids[0])
+        if item.type == "variation":
+            raise variation_through_products()
+        answer = self._store.render_item(item, product_shape=True)
+        if _bool(call.param("force")):
+            self._delete(item)
+            return self._respond(200, answer)
+        if item.status == "trash":
+            raise RestError(
+                410, "woocommerce_rest_already_trashed", "The product has already been deleted."
+            )
+        now = gmt(self.clock.time())
+        for member in [item, *(self._store.items[c] for c in item.children)]:
+            member.status = "trash"
+            member.modified = now
+        self._emit("product", item.id, "deleted")
+        return self._respond(200, answer)
+
+    def _delete_order_route(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        """`WC_REST_CRUD_Controller::delete_item` for orders: `force=true` deletes, otherwise
+        the order goes to the trash (status `trash`; no stock hook runs, §7 hooks only
+        cancelled and pending); a second trash is 410. The answer is the order as it was.
+        Trashing fires `order.deleted` (§8 `woocommerce_trash_order`); a permanent delete
+        fires nothing (Unconfirmed 6) and leaves stock as it is.
+        """
+        self._permission(call, "delete")
+        order = self._store.get_order(ids[0])
+        answer = self._store.render_order(order)
+        if _bool(call.param("force")):
+            del self._store.orders[order.id]
+            return self._respond(200, answer)
+        if order.status == "trash":
+            raise RestError(
+                410, "woocommerce_rest_already_trashed", "The shop_order has already been deleted."
+            )
+        order.status = "trash"
+        order.modified = gmt(self.clock.time())
+        self._emit("order", order.id, "deleted")
+        return self._respond(200, answer)
+
+    # -- webhooks (C-webhook-rest: the v1 controller, v2's answer shape, v3 inherits both) --
+
+    def _render_webhook(self, sub: WebhookSubscription) -> dict[str, Any]:
+        # The v2 `prepare_item_for_response` (wc/v3 inherits it) never includes `secret`,
+        # although the schema lists it for the edit context: it is write-only over REST.
+        created = sub.created or gmt(0)
+        modified = sub.modified or created
+        return {
+            "id": sub.id,
+            "name": sub.name,
+            "status": sub.status,
+            "topic": sub.topic,
+            "resource": sub.resource,
+            "event": sub.event,
+            "hooks": list(webhook_hooks(sub.topic)),
+            "delivery_url": sub.delivery_url,
+            "date_created": wc_date(created, self.utc_offset),
+            "date_created_gmt": wc_date(created),
+            "date_modified": wc_date(modified, self.utc_offset),
+            "date_modified_gmt": wc_date(modified),
+            "_links": {
+                "self": [{"href": f"{self.url}{_API_PREFIX}/webhooks/{sub.id}"}],
+                "collection": [{"href": f"{self.url}{_API_PREFIX}/webhooks"}],
+            },
+        }
+
+    def _webhook(self, webhook_id: int, *, status: int) -> WebhookSubscription:
+        sub = self._webhooks.subscriptions.get(webhook_id)
+        if sub is None:
+            message = "Invalid ID." if status == 404 else "ID is invalid."
+            raise RestError(status, "woocommerce_rest_shop_webhook_invalid_id", message)
+        return sub
+
+    def _list_webhooks(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        params = self._list_params(
+            call,
+            ("date", "id", "title"),
+            {
+                "status": (("all", "active", "paused", "disabled"), False),
+                "context": (("view", "edit"), False),
+            },
+        )
+        self._permission(call, "list")
+        status = call.param("status") or "all"
+        subs = self._webhooks.subscriptions
+        rows = [
+            (sub.id, sub.created or gmt(0), sub.modified or gmt(0), sub.name)
+            for sub in subs.values()
+            if status in ("all", sub.status)
+        ]
+        return self._page(call, params, rows, lambda i: self._render_webhook(subs[i]), "webhooks")
+
+    def _get_webhook(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "view")
+        return self._respond(200, self._render_webhook(self._webhook(ids[0], status=404)))
+
+    def _create_webhook(self, call: _Call, _ids: tuple[int, ...]) -> httpx.Response:
+        """`create_item`: topic and delivery URL checked, the webhook saved `active` (the
+        request's `status` is not read on create), a 50-character secret generated when none
+        is given, 201 with `Location`, then the ping (§8) whatever it answers.
+
+        WooCommerce pings synchronously inside the request; the simulator has no HTTP
+        client of its own there, so the ping goes out first at the next `deliver_pending`.
+        """
+        body = self._object_body(call)
+        self._permission(call, "create")
+        if body.get("id"):
+            raise RestError(
+                400, "woocommerce_rest_shop_webhook_exists", "Cannot create existing shop_webhook."
+            )
+        topic = str(body.get("topic") or "").lower()
+        if not valid_webhook_topic(topic):
+            raise RestError(
+                400,
+                "woocommerce_rest_shop_webhook_invalid_topic",
+                "Webhook topic is required and must be valid.",
+            )
+        url = body.get("delivery_url")
+        if not isinstance(url, str) or not _valid_url(url):
+            raise _invalid_delivery_url()
+        now = gmt(self.clock.time())
+        secret = body.get("secret")
+        name = body.get("name")
+        sub = self._webhooks.add(
+            WebhookSubscription(
+                delivery_url=url,
+                topic=topic,
+                # wp_generate_password(50, true, true) (§8).
+                secret=str(secret) if secret else _generated_secret(),
+                name=str(name)
+                if name
+                else f"Webhook created on {(now + self.utc_offset):%b %d, %Y @ %I:%M %p}",
+                created=now,
+                modified=now,
+            )
+        )
+        self._webhooks.queue_ping(sub.id)
+        return self._respond(
+            201,
+            self._render_webhook(sub),
+            [("Location", f"{self.url}{_API_PREFIX}/webhooks/{sub.id}")],
+        )
+
+    def _update_webhook(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        """`update_item`: each of topic, delivery URL, secret, status and name is applied
+        when given and valid; `failure_count` is left as it is (re-enabling does not reset
+        it). The data store re-pings an `active` webhook whose delivery URL changed or whose
+        first ping has not yet succeeded (C-webhook-ds `update`)."""
+        self._permission(call, "edit")
+        sub = self._webhook(ids[0], status=400)
+        body = self._object_body(call)
+        topic = body.get("topic")
+        if topic:
+            if not valid_webhook_topic(str(topic).lower()):
+                raise RestError(
+                    400,
+                    "woocommerce_rest_shop_webhook_invalid_topic",
+                    "Webhook topic must be valid.",
                 )
-            if editable:
-                return self._update_order(call, int(m[1]))
-        elif route == "/products":
-            if method == "GET":
-                return self._list_products(call, parent_id=None)
-            if method == "POST":
-                self._permission(call, "create")
-                item = self._store.create_item(self._object_body(call))
-                return self._created(item)
-        elif route == "/products/batch":
-            if editable:
-                return self._product_batch(call, parent_id=None)
-        elif m := re.fullmatch(r"/products/(\d+)", route):
-            if method == "GET":
-                self._permission(call, "view")
-                # Unconfirmed 13: a variation id answers in product shape.
-                item = self._store.get_item(int(m[1]))
-                return self._respond(200, self._store.render_item(item, product_shape=True))
-            if editable:
-                self._permission(call, "edit")
-                item = self._product_for_update(int(m[1]), status=400)
-                self._store.update_item(
-                    item, self._object_body(call), endpoint="PUT /products/{id}"
+            sub.topic = str(topic)
+        url_changed = False
+        url = body.get("delivery_url")
+        if url:
+            if not isinstance(url, str) or not _valid_url(url):
+                raise _invalid_delivery_url()
+            url_changed = url != sub.delivery_url
+            sub.delivery_url = url
+        if body.get("secret"):
+            sub.secret = str(body["secret"])
+        status = body.get("status")
+        if status:
+            if str(status).lower() not in ("active", "paused", "disabled"):
+                raise RestError(
+                    400,
+                    "woocommerce_rest_shop_webhook_invalid_status",
+                    "Webhook status must be valid.",
                 )
-                return self._respond(200, self._store.render_item(item))
-        elif m := re.fullmatch(r"/products/(\d+)/variations", route):
-            if method == "GET":
-                return self._list_products(call, parent_id=int(m[1]))
-            if method == "POST":
-                self._permission(call, "create")
-                item = self._store.create_item(self._object_body(call), parent_id=int(m[1]))
-                return self._created(item)
-        elif m := re.fullmatch(r"/products/(\d+)/variations/batch", route):
-            if editable:
-                return self._product_batch(call, parent_id=int(m[1]))
-        elif m := re.fullmatch(r"/products/(\d+)/variations/(\d+)", route):
-            if method == "GET":
-                self._permission(call, "view")
-                item = self._store.get_variation(int(m[1]), int(m[2]))
-                return self._respond(200, self._store.render_item(item))
-            if editable:
-                self._permission(call, "edit")
-                item = self._store.get_variation(int(m[1]), int(m[2]), status=400)
-                self._store.update_item(
-                    item, self._object_body(call), endpoint="PUT /products/{id}/variations/{id}"
-                )
-                return self._respond(200, self._store.render_item(item))
-        raise no_route
+            sub.status = str(status).lower()  # type: ignore[assignment]
+        if body.get("name"):
+            sub.name = str(body["name"])
+        sub.modified = gmt(self.clock.time())
+        if sub.status == "active" and (url_changed or sub.pending_delivery):
+            self._webhooks.queue_ping(sub.id)
+        return self._respond(200, self._render_webhook(sub))
+
+    def _delete_webhook(self, call: _Call, ids: tuple[int, ...]) -> httpx.Response:
+        self._permission(call, "delete")
+        if not _bool(call.param("force")):
+            # §8: webhooks cannot be trashed.
+            raise RestError(
+                501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing."
+            )
+        sub = self._webhook(ids[0], status=404)
+        answer = self._render_webhook(sub)
+        del self._webhooks.subscriptions[sub.id]
+        self._webhooks.pending = [p for p in self._webhooks.pending if p.webhook_id != sub.id]
+        return self._respond(200, answer)
 
     def _created(self, item: _Item) -> httpx.Response:
         # §2: a successful create answers 201 with a Location header.
@@ -1032,7 +1416,11 @@ class WooSimulator:
                 continue
             if types is not None and item.type not in types:
                 continue
-            if "any" not in statuses and item.status not in statuses:
+            if "any" in statuses:
+                # WP_Query's `any` leaves out statuses excluded from search, trash among them.
+                if item.status == "trash":
+                    continue
+            elif item.status not in statuses:
                 continue
             if "include" in params and item.id not in params["include"]:
                 continue
@@ -1099,8 +1487,9 @@ class WooSimulator:
             tax_shipping=self.tax_shipping,
             currency=str(body.get("currency") or "USD"),
             customer_id=int(body.get("customer_id") or 0),
-            billing=dict(body["billing"]) if isinstance(body.get("billing"), Mapping) else None,
-            shipping=dict(body["shipping"]) if isinstance(body.get("shipping"), Mapping) else None,
+            # §5: a REST-created order carries every address key, empty when not given.
+            billing=full_address("billing", _mapping(body.get("billing"))),
+            shipping=full_address("shipping", _mapping(body.get("shipping"))),
             payment_method=str(body.get("payment_method") or "bacs"),
             payment_method_title=str(body.get("payment_method_title") or "Direct Bank Transfer"),
             customer_note=str(body.get("customer_note") or ""),
@@ -1152,8 +1541,12 @@ class WooSimulator:
         )
         if isinstance(body.get("meta_data"), list):
             self._store._upsert_meta(order.meta_data, body["meta_data"])
-        if isinstance(body.get("billing"), Mapping):
-            order.billing = {**(order.billing or {}), **body["billing"]}
+        for kind in ("billing", "shipping"):
+            given = body.get(kind)
+            if isinstance(given, Mapping):
+                # The address as the order renders it, with the given keys changed.
+                current = self._store.render_order(order)[kind]
+                setattr(order, kind, full_address(kind, current, given))
         if "customer_note" in body:
             order.customer_note = str(body["customer_note"])
         if lines is not None:
@@ -1314,6 +1707,28 @@ class WooSimulator:
         if item.parent_id and item.parent_id in self._store.items:
             self._store.items[item.parent_id].children.remove(item.id)
         # Unconfirmed 6: a permanent delete may fire no webhook, so none is queued.
+
+
+def _mapping(value: object) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def _valid_url(url: str) -> bool:
+    # wc_is_valid_url: http:// or https:// and a host (FILTER_VALIDATE_URL).
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in url
+
+
+def _invalid_delivery_url() -> RestError:
+    return RestError(
+        400,
+        "woocommerce_rest_shop_webhook_invalid_delivery_url",
+        "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+    )
+
+
+def _generated_secret() -> str:
+    return "".join(secrets.choice(_WP_GENERATED_ALPHABET) for _ in range(50))
 
 
 def _bool(value: object) -> bool:

@@ -17,7 +17,7 @@ import attrs
 
 from .._factories import OrderLine, make_order, make_product, make_variation, stock_status_for
 
-__all__ = ["RestError", "StockWrite", "WooStore"]
+__all__ = ["BILLING_KEYS", "SHIPPING_KEYS", "RestError", "StockWrite", "WooStore", "full_address"]
 
 # §7: the statuses whose hooks reduce stock, and those that restore it.
 _REDUCING = frozenset({"processing", "on-hold", "completed"})
@@ -41,6 +41,42 @@ ORDER_STATUSES = (
     "draft",
     "new",
 )
+
+
+# §5 and reference/woo_order_example.json: the keys an order's addresses always carry (empty
+# strings when unset). `shipping.phone` exists only in newer versions (Unconfirmed 9) and is
+# kept when a request sets it.
+BILLING_KEYS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "postcode",
+    "country",
+    "email",
+    "phone",
+)
+SHIPPING_KEYS = BILLING_KEYS[:9]
+_OPTIONAL_SHIPPING_KEYS = ("phone",)
+
+
+def full_address(kind: str, *parts: Mapping[str, Any] | None) -> dict[str, str]:
+    """An order address with every key `kind` (`billing` or `shipping`) carries.
+
+    Later `parts` override earlier ones; keys WooCommerce has no setter for are dropped, as
+    its `set_address` does, and values are stored as text (`None` as empty).
+    """
+    keys = BILLING_KEYS if kind == "billing" else SHIPPING_KEYS
+    allowed = set(keys) | (set(_OPTIONAL_SHIPPING_KEYS) if kind == "shipping" else set())
+    out = dict.fromkeys(keys, "")
+    for part in parts:
+        for key, value in (part or {}).items():
+            if key in allowed:
+                out[key] = "" if value is None else str(value)
+    return out
 
 
 class RestError(Exception):

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Literal
 
 import attrs
@@ -21,6 +22,8 @@ __all__ = [
     "DeliveryResult",
     "WebhookSubscription",
     "php_json_encode",
+    "valid_webhook_topic",
+    "webhook_hooks",
     "webhook_signature",
     "wp_specialchars_decode",
 ]
@@ -30,6 +33,51 @@ DeliveryKind = Literal["delivery", "duplicate", "redelivery", "ping"]
 
 # §8: the request is sent with a 60 s timeout and redirects are not followed.
 _DELIVERY_TIMEOUT = 60.0
+
+# §8 `wc_is_webhook_valid_topic`: resource.event from these lists, or a custom action topic.
+_RESOURCES = ("coupon", "customer", "order", "product")
+_EVENTS = ("created", "updated", "deleted", "restored")
+# §8 the default topic-to-hook map (newest class-wc-webhook.php). The reference quotes the
+# order and product topics; the customer and coupon lists are not quoted, so the simulator
+# names no hooks for them rather than guess.
+_TOPIC_HOOKS = {
+    "order.created": ("woocommerce_new_order",),
+    "order.updated": (
+        "woocommerce_update_order",
+        "woocommerce_order_refunded",
+        "woocommerce_delete_order_refund",
+    ),
+    "order.deleted": ("wp_trash_post", "woocommerce_trash_order"),
+    "order.restored": ("untrashed_post", "woocommerce_untrash_order"),
+    "product.created": (
+        "woocommerce_process_product_meta",
+        "woocommerce_new_product",
+        "woocommerce_new_product_variation",
+    ),
+    "product.updated": (
+        "woocommerce_process_product_meta",
+        "woocommerce_update_product",
+        "woocommerce_update_product_variation",
+    ),
+    "product.deleted": ("wp_trash_post",),
+    "product.restored": ("untrashed_post",),
+}
+
+
+def valid_webhook_topic(topic: str) -> bool:
+    """`wc_is_webhook_valid_topic` (§8): `<resource>.<event>` or `action.woocommerce_*` /
+    `action.wc_*` (WooCommerce's small denylist of action topics is not simulated)."""
+    if topic.startswith(("action.woocommerce_", "action.wc_")):
+        return True
+    resource, _, event = topic.partition(".")
+    return resource in _RESOURCES and event in _EVENTS
+
+
+def webhook_hooks(topic: str) -> tuple[str, ...]:
+    """The action names a webhook of `topic` listens to (its REST `hooks` field, §8)."""
+    if topic.startswith("action."):
+        return (topic.removeprefix("action."),)
+    return _TOPIC_HOOKS.get(topic, ())
 
 
 def php_json_encode(payload: Any) -> bytes:
@@ -103,6 +151,8 @@ class WebhookSubscription:
     status: WebhookStatus = "active"
     failure_count: int = 0
     pending_delivery: bool = True
+    created: datetime | None = None
+    modified: datetime | None = None
 
     @property
     def resource(self) -> str:
@@ -161,17 +211,33 @@ class WebhookSender:
     ping_content_type: str | None = "application/x-www-form-urlencoded"
     duplicate: Callable[[int], bool] = attrs.field(default=lambda _n: False)
     redeliver: Callable[[int], bool] = attrs.field(default=lambda _n: False)
+    # Given the 0-based number of a delivery POST, the status it fails with before reaching
+    # the receiver (an injected outage), or None.
+    outage: Callable[[int], int | None] = attrs.field(default=lambda _n: None)
     subscriptions: dict[int, WebhookSubscription] = attrs.field(factory=dict)
     pending: list[_Pending] = attrs.field(factory=list)
+    pings: list[int] = attrs.field(factory=list)
     results: list[DeliveryResult] = attrs.field(factory=list)
     _deliveries: int = attrs.field(init=False, default=0)
+    _attempts: int = attrs.field(init=False, default=0)
     _unique: int = attrs.field(init=False, default=0)
+    _next_id: int = attrs.field(init=False, default=0)
 
-    def add(self, subscription: WebhookSubscription, webhook_id: int) -> WebhookSubscription:
-        """Register `subscription` under `webhook_id`."""
-        subscription.id = webhook_id
-        self.subscriptions[webhook_id] = subscription
+    def add(self, subscription: WebhookSubscription) -> WebhookSubscription:
+        """Register `subscription` under the next webhook id.
+
+        Webhooks live in their own table (`wc_webhooks`, C-webhook-ds), so their ids are a
+        sequence of their own, starting at 1.
+        """
+        self._next_id += 1
+        subscription.id = self._next_id
+        self.subscriptions[subscription.id] = subscription
         return subscription
+
+    def queue_ping(self, webhook_id: int) -> None:
+        """Ping `webhook_id` at the next `deliver_pending` (see `WooSimulator`'s REST routes)."""
+        if webhook_id not in self.pings:
+            self.pings.append(webhook_id)
 
     def queue(self, resource: str, resource_id: int, event: str) -> None:
         """Queue deliveries of `<resource>.<event>` for every active matching webhook.
@@ -221,7 +287,17 @@ class WebhookSender:
             "X-WC-Webhook-ID": str(sub.id),
             "X-WC-Webhook-Delivery-ID": delivery_id,
         }
-        status_code, error = await _post(client, sub.delivery_url, body, headers)
+        attempt = self._attempts
+        self._attempts += 1
+        injected = self.outage(attempt)
+        status_code: int | None
+        error: str | None
+        if injected is not None:
+            # The receiver's host is down (or a proxy in front of it answers): nothing reaches
+            # the receiver, and WooCommerce counts a failure as for any other answer.
+            status_code, error = injected, "injected outage: the receiver was not reached"
+        else:
+            status_code, error = await _post(client, sub.delivery_url, body, headers)
         ok = status_code is not None and 200 <= status_code < 303
         self._log_delivery(sub, ok=ok)
         result = DeliveryResult(
@@ -250,9 +326,14 @@ class WebhookSender:
             sub.failure_count += 1
 
     async def deliver_pending(self, client: httpx.AsyncClient) -> list[DeliveryResult]:
-        """POST every queued delivery once, in order; failures are counted, never retried."""
-        queue, self.pending = self.pending, []
+        """POST queued pings, then every queued delivery once, in order; failures are
+        counted, never retried."""
         results: list[DeliveryResult] = []
+        pings, self.pings = self.pings, []
+        for webhook_id in pings:
+            if webhook_id in self.subscriptions:
+                results.append(await self.send_ping(client, webhook_id))
+        queue, self.pending = self.pending, []
         redeliveries: list[tuple[WebhookSubscription, _Pending]] = []
         for entry in queue:
             sub = self.subscriptions.get(entry.webhook_id)

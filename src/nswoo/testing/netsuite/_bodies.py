@@ -22,6 +22,8 @@ __all__ = [
     "nonexistent_field",
     "not_found",
     "not_simulated",
+    "not_simulated_feature",
+    "not_simulated_query",
     "server_error",
 ]
 
@@ -206,3 +208,24 @@ def not_simulated(refusals: list[tuple[str, str]]) -> ErrorBody:
         "status": 501,
         "o:errorDetails": details,
     }
+
+
+def not_simulated_feature(what: str, detail: str = "", **extra: str) -> ErrorBody:
+    """The simulator's 501 for a NetSuite feature it does not simulate (never a user error).
+
+    `what` names the feature ("listing the record type invoice"), `detail` adds what to do
+    instead; `extra` adds detail keys as in `error_body` (`query_param="q"`). NetSuite never
+    answers this: the code `NSWOO_SIMULATOR_UNSUPPORTED` and the status 501 say that the
+    simulator, not NetSuite, refused, while the body keeps the documented shape (reference
+    §4) so a client's error parsing still applies.
+    """
+    text = f"The nswoo NetSuite simulator does not simulate {what}."
+    if detail:
+        text += f" {detail[0].upper()}{detail[1:]}."
+    text += " Test this against a NetSuite account."
+    return error_body(501, NOT_SIMULATED, text, **extra)
+
+
+def not_simulated_query(what: str, detail: str = "") -> ErrorBody:
+    """`not_simulated_feature` for a SuiteQL query: the detail names the `q` body field."""
+    return not_simulated_feature(f"{what} in SuiteQL", detail, path="q")

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 import attrs
 import httpx
@@ -29,8 +29,10 @@ from nswoo._http import AsgiApp, Receive, Scope, Send, serve_lifespan
 from .._faults import FaultInjector, FaultPlan, SchemaChange
 from . import _bodies as bodies
 from ._auth import AuditEntry, Authority
+from ._filters import FilterError, FilterNotSimulated, compile_filter
 from ._store import (
     FieldType,
+    ItemSeed,
     QueryRefused,
     RecordError,
     Store,
@@ -38,9 +40,10 @@ from ._store import (
     rows_as_items,
 )
 
-__all__ = ["NetSuiteSimStats", "NetSuiteSimulator", "SimRequest"]
+__all__ = ["ItemSeed", "NetSuiteSimStats", "NetSuiteSimulator", "SimRequest"]
 
 _TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"  # noqa: S105 - a URL path, not a secret
+_REST_PREFIX = "/services/rest/"
 _RECORD_PREFIX = "/services/rest/record/v1/"
 _SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 _CATALOG = "metadata-catalog"
@@ -125,6 +128,45 @@ def _error(error: bodies.ErrorBody, headers: Mapping[str, str] | None = None) ->
     return _json_response(error[0], error[1], headers=headers)
 
 
+def _not_simulated(what: str, detail: str = "") -> httpx.Response:
+    """The simulator's own 501 (`NSWOO_SIMULATOR_UNSUPPORTED`): never a NetSuite user error."""
+    return _error(bodies.not_simulated_feature(what, detail))
+
+
+def _page_links(
+    base: str,
+    limit: int,
+    offset: int,
+    *,
+    total: int,
+    cap: int,
+    extra: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """`first`, `prev`, `next`, `last` and `self` links of one page of a collection.
+
+    Oracle's Collection Paging example (ns-online-help/section_156414087576.html) shows
+    `next`, `last` and `self` on a first page; `first` and `prev` appear once there is a page
+    before. `last` is the last page a client may ask for: within the query's `total` and the
+    100,000-result cap (reference §6).
+    """
+    query = "".join(f"&{name}={quote(value, safe='')}" for name, value in (extra or {}).items())
+
+    def href(at: int) -> str:
+        return f"{base}?limit={limit}&offset={at}{query}"
+
+    reachable = min(total, cap)
+    last = max(0, (reachable - 1) // limit * limit)
+    links = []
+    if offset > 0:
+        links.append({"rel": "first", "href": href(0)})
+        links.append({"rel": "prev", "href": href(max(0, offset - limit))})
+    if offset + limit < reachable:
+        links.append({"rel": "next", "href": href(offset + limit)})
+        links.append({"rel": "last", "href": href(last)})
+    links.append({"rel": "self", "href": href(offset)})
+    return links
+
+
 def _clock_or_system(clock: Clock | None) -> Clock:
     """`clock=None` means the system clock, as the rest of nswoo spells it."""
     return SystemClock() if clock is None else clock
@@ -175,6 +217,9 @@ class NetSuiteSimulator:
             amounts and `shippingCost` are stored rounded to it (half up), and `total` is
             their sum: an amount with more places (a 3-decimal currency) is booked rounded.
         woo_order_field: the custom body field created in the default catalog.
+        offsets_multiple_of_limit: refuse an `offset` that is not a multiple of `limit` on
+            SuiteQL and record collections with 400 INVALID_PARAMETER (reference §6: a
+            community report; False accepts any offset).
 
     Example:
         >>> sim = NetSuiteSimulator("1234567_SB1")
@@ -198,6 +243,7 @@ class NetSuiteSimulator:
     negative_line_quantities: bool = attrs.field(default=False, kw_only=True)
     currency_precision: int = attrs.field(default=2, kw_only=True)
     woo_order_field: str = attrs.field(default=_DEFAULT_WOO_FIELD, kw_only=True)
+    offsets_multiple_of_limit: bool = attrs.field(default=True, kw_only=True)
     query_log: list[str] = attrs.field(init=False, factory=list)
     injector: FaultInjector = attrs.field(init=False)
     _store: Store = attrs.field(init=False)
@@ -349,6 +395,38 @@ class NetSuiteSimulator:
         except RecordError as exc:
             raise ValueError(str(exc)) from exc
 
+    def add_items(self, seeds: Iterable[ItemSeed]) -> list[int]:
+        """Add many items at once (one SQLite transaction); returns their ids in order.
+
+        The bulk form of `add_item` for large catalogs: a million SKUs take seconds, not
+        minutes. Each `ItemSeed` carries what `add_item` takes, `on_hand` per location id.
+
+        Raises:
+            ValueError: a seed names a location that does not exist (nothing is added).
+
+        Example:
+            >>> sim = NetSuiteSimulator()
+            >>> main = sim.add_location("Main")
+            >>> seeds = [ItemSeed(itemid=f"SKU-{n}", on_hand={main: n}) for n in range(3)]
+            >>> len(sim.add_items(seeds))
+            3
+        """
+        return self._store.add_items(seeds)
+
+    def add_sales_orders(self, orders: Iterable[Mapping[str, Any]]) -> list[int]:
+        """Create many sales orders from REST bodies, through the same rules as `POST`.
+
+        The bodies are those of `POST /record/v1/salesOrder` (reference §3). One SQLite
+        transaction for all of them, no HTTP: for seeding large accounts.
+
+        Raises:
+            ValueError: NetSuite would refuse a body; the orders before it are created.
+        """
+        try:
+            return self._store.create_many("salesOrder", orders)
+        except RecordError as exc:
+            raise ValueError(str(exc)) from exc
+
     def set_on_hand(self, item: int, location: int, quantity: Decimal | float | int) -> None:
         """Set on-hand stock for an item at a location (committed stays as it is)."""
         self._store.set_on_hand(item, location, quantity)
@@ -478,7 +556,9 @@ class NetSuiteSimulator:
         refusals = _unsimulated_headers(request)
         if refusals:
             return _error(bodies.not_simulated(refusals)), False
-        if path == _SUITEQL_PATH and request.method == "POST":
+        if path == _SUITEQL_PATH:
+            if request.method != "POST":
+                return _not_simulated(f"{request.method} on the SuiteQL endpoint"), False
             return self._suiteql(request), False
         if path.startswith(_RECORD_PREFIX):
             parts = path[len(_RECORD_PREFIX) :].strip("/").split("/")
@@ -487,6 +567,10 @@ class NetSuiteSimulator:
             response = self._record(request, parts)
             committed = request.method in _WRITE_METHODS and response.is_success
             return response, committed
+        if path.startswith(_REST_PREFIX):
+            # A NetSuite REST service the simulator does not serve (async jobs, the
+            # governance limits service, ...): not simulated, never a missing record.
+            return _not_simulated(f"the endpoint {path}"), False
         return _error(bodies.not_found(self.not_found_code)), False
 
     def _token(self, request: httpx.Request) -> httpx.Response:
@@ -500,14 +584,21 @@ class NetSuiteSimulator:
 
     def _record(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
         record = canonical_record_type(parts[0])
-        if record is None or len(parts) > 2:
-            return _error(bodies.not_found(self.not_found_code))
+        if record is None:
+            # NetSuite has hundreds of record types; the simulator holds two. Any other is
+            # "not simulated", not a missing record (the URL may be right for NetSuite).
+            return _not_simulated(
+                f"the record type {parts[0]}",
+                "it simulates salesOrder and customer (and their metadata)",
+            )
         method = request.method
         origin = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         ignore_unknown = self._ignore_unknown(request)
         if len(parts) == 1:
+            if method == "GET":
+                return self._list(request, record, origin)
             if method != "POST":
-                return _error(bodies.bad_request(f"{method} is not supported on a record type."))
+                return _not_simulated(f"{method} on a record collection")
             body = _json_body(request)
             if isinstance(body, httpx.Response):
                 return body
@@ -518,6 +609,8 @@ class NetSuiteSimulator:
             return self._located(origin, record, created)
         key = parts[1]
         record_id = self._resolve(record, key)
+        if len(parts) > 2:
+            return self._subresource(request, record, record_id, parts[2:], origin)
         if method == "PUT":
             return self._upsert(
                 request,
@@ -548,7 +641,84 @@ class NetSuiteSimulator:
                 return _error(exc.error)
             # reference §3: PATCH answers 204 with Location.
             return self._located(origin, record, record_id)
-        return _error(bodies.bad_request(f"{method} is not supported by the simulator."))
+        if method == "DELETE":
+            try:
+                self._store.delete(record, record_id)
+            except RecordError as exc:
+                return _error(exc.error)
+            # Oracle, Deleting a Record Instance (ns-online-help/section_1545142287.html):
+            # "no body content returned (HTTP Code 204)".
+            return httpx.Response(204)
+        return _not_simulated(f"{method} on a record")
+
+    def _subresource(
+        self,
+        request: httpx.Request,
+        record: str,
+        record_id: int | None,
+        rest: list[str],
+        origin: str,
+    ) -> httpx.Response:
+        """`…/salesOrder/<id>/item[/<line>]`: the item sublist (Oracle, Accessing
+        Subresources in REST Web Services, ns-online-help/section_159894563219.html)."""
+        if record != "salesOrder" or rest[0] != "item" or len(rest) > 2:
+            return _not_simulated(f"the subresource {'/'.join(rest)} of {record}")
+        if request.method != "GET":
+            # Oracle: "You cannot directly delete a subresource"; lines change via PATCH.
+            return _not_simulated(f"{request.method} on a sublist")
+        if record_id is None:
+            return _error(bodies.not_found(self.not_found_code))
+        if len(rest) == 1:
+            expand = request.url.params.get("expandSubResources", "").lower() == "true"
+            return _json_response(
+                200, self._store.lines_view(record_id, base=origin, expand=expand)
+            )
+        line = int(rest[1]) if rest[1].isdigit() and len(rest[1]) < 10 else -1
+        try:
+            return _json_response(200, self._store.line_view(record_id, line, base=origin))
+        except KeyError:
+            return _error(bodies.not_found(self.not_found_code))
+
+    def _list(self, request: httpx.Request, record: str, origin: str) -> httpx.Response:
+        """`GET /record/v1/<type>[?q=&limit=&offset=]`: ids and links, one page.
+
+        Oracle, Collection Paging (ns-online-help/section_156414087576.html): pages of at
+        most 1000, links `next`/`last`/`self` on its example, items `{"links", "id"}`; `q`
+        per Record Collection Filtering (`_filters`).
+        """
+        paging = self._paging(request)
+        if isinstance(paging, httpx.Response):
+            return paging
+        limit, offset = paging
+        q = request.url.params.get("q")
+        condition: str = "1 = 1"
+        params: list[object] = []
+        if q is not None:
+            try:
+                condition, params = compile_filter(q, self._store.filter_fields(record))
+            except FilterNotSimulated as exc:
+                return _not_simulated(str(exc), "date and WITHIN filters are not simulated")
+            except FilterError:
+                # The observed bad-filter body (reference §4, community).
+                return _error(bodies.invalid_query())
+        ids, total = self._store.list_ids(record, condition, params, limit=limit, offset=offset)
+        base = f"{origin}{_RECORD_PREFIX}{record}"
+        items = [
+            {"links": [{"rel": "self", "href": f"{base}/{record_id}"}], "id": str(record_id)}
+            for record_id in ids
+        ]
+        extra = {} if q is None else {"q": q}
+        answer = {
+            "links": _page_links(
+                base, limit, offset, total=total, cap=self.suiteql_max_results, extra=extra
+            ),
+            "count": len(items),
+            "hasMore": offset + len(items) < total,
+            "items": items,
+            "offset": offset,
+            "totalResults": total,
+        }
+        return _json_response(200, answer)
 
     def _resolve(self, record: str, key: str) -> int | None:
         if key.lower().startswith("eid:"):
@@ -624,7 +794,9 @@ class NetSuiteSimulator:
             return _json_response(200, {"items": items})
         record = canonical_record_type(parts[0])
         if record is None or len(parts) > 1:
-            return _error(bodies.not_found(self.not_found_code))
+            return _not_simulated(
+                f"the metadata of {'/'.join(parts)}", "it describes salesOrder and customer"
+            )
         schema = self._store.json_schema(record)
         accept = request.headers.get("accept", "")
         if "application/swagger+json" in accept:
@@ -662,33 +834,26 @@ class NetSuiteSimulator:
             return _error(bodies.invalid_query())
         self.query_log.append(query)
         try:
-            names, rows = self._store.query(query)
+            names, page, total = self._store.query_page(query, limit=limit, offset=offset)
         except QueryRefused as exc:
             return _error(exc.error)
-        page = rows[offset : offset + limit]
         items = rows_as_items(
             names,
             page,
             omit_nulls=self.suiteql_omit_nulls,
             numbers_as_strings=self.suiteql_numbers_as_strings,
         )
-        has_more = offset + len(page) < len(rows)
+        has_more = offset + len(page) < total
         base = str(request.url.copy_with(query=None))
-        links = [{"rel": "self", "href": f"{base}?limit={limit}&offset={offset}"}]
-        if has_more:
-            # Only `self` appears in the reference's sample (a single page); `next` on
-            # multi-page results is the simulator's plausible addition.
-            links.insert(
-                0, {"rel": "next", "href": f"{base}?limit={limit}&offset={offset + limit}"}
-            )
-        # reference §6: key set and order of the response.
+        # reference §6: key set and order of the response; links as record collections
+        # page (Oracle, Collection Paging).
         answer = {
-            "links": links,
+            "links": _page_links(base, limit, offset, total=total, cap=self.suiteql_max_results),
             "count": len(items),
             "hasMore": has_more,
             "items": items,
             "offset": offset,
-            "totalResults": len(rows),
+            "totalResults": total,
         }
         return _json_response(200, answer)
 
@@ -707,6 +872,14 @@ class NetSuiteSimulator:
         if not 1 <= limit <= 1000:
             # reference §6: default 1000, maximum 1000; the error wording is the simulator's.
             return self._bad_param("limit", "The limit parameter must be between 1 and 1000.")
+        if self.offsets_multiple_of_limit and offset % limit:
+            # "Offset must be a multiple of limit" (reference §6, community: a NetSuite REST
+            # client reports the request failing otherwise, ehmad11/netsuite-rest#25). The
+            # error body is not documented; this is the documented shape, own words.
+            return self._bad_param(
+                "offset",
+                f"Invalid offset {offset}: the offset must be a multiple of the limit ({limit}).",
+            )
         if offset + limit > self.suiteql_max_results:
             # reference §6: at most 100,000 results per query (without SuiteAnalytics Connect).
             return self._bad_param(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -20,11 +20,23 @@ import attrs
 from nswoo._clock import Clock
 
 from . import _bodies as bodies
+from ._filters import FilterField, Kind
+from ._suiteql import (
+    INTERNAL_FUNCTIONS,
+    SUITEQL_FUNCTIONS,
+    NotSimulated,
+    date_add,
+    oracle_trunc,
+    sysdate,
+    to_date,
+    translate,
+)
 
 __all__ = [
     "CURRENCY_PRECISIONS",
     "CustomField",
     "FieldType",
+    "ItemSeed",
     "STATUS_NAMES",
     "QueryRefused",
     "RecordError",
@@ -118,6 +130,7 @@ class CustomField:
     label: str
     type: FieldType
     mandatory: bool = False
+    index: str = ""  # the SQLite index on its column; it keeps its name across renames
 
 
 @attrs.frozen(kw_only=True)
@@ -186,6 +199,67 @@ _CUSTOMER_FIELDS: dict[str, _Std] = {
     "comments": _Std(label="Comments"),
 }
 _STANDARD = {"salesOrder": _SALES_ORDER_FIELDS, "customer": _CUSTOMER_FIELDS}
+_RECORD_PATH = "/services/rest/record/v1/"
+# The REST record type of an item, by its SuiteQL `itemtype` (REST record names of NetSuite's
+# item records; the simulator serves none of them, so following the link answers 501).
+_ITEM_RECORD_TYPES = {
+    "InvtPart": "inventoryItem",
+    "NonInvtPart": "nonInventorySaleItem",
+    "Service": "serviceSaleItem",
+    "OthCharge": "otherChargeSaleItem",
+    "Discount": "discountItem",
+    "Assembly": "assemblyItem",
+    "Kit": "kitItem",
+    "Group": "itemGroup",
+}
+# Reference fields whose target the simulator does not hold: linked, without a refName.
+_UNSIMULATED_REFERENCES = {
+    "subsidiary": "subsidiary",
+    "currency": "currency",
+    "shipMethod": "shipItem",
+    "price": "priceLevel",
+    "taxCode": "salesTaxItem",
+}
+# Body fields `q` filters on (Oracle: fields marked x-ns-filterable in the metadata; the
+# simulator's choice of the standard fields it stores), as columns of the SuiteQL tables.
+_FILTERABLE: dict[str, dict[str, FilterField]] = {
+    "customer": {
+        "id": FilterField("id", "number"),
+        "externalId": FilterField("externalid", "string"),
+        "entityId": FilterField("entityid", "string"),
+        "companyName": FilterField("companyname", "string"),
+        "firstName": FilterField("firstname", "string"),
+        "lastName": FilterField("lastname", "string"),
+        "email": FilterField("email", "string"),
+        "phone": FilterField("phone", "string"),
+        "isPerson": FilterField("isperson", "boolean"),
+        "isInactive": FilterField("isinactive", "boolean"),
+        "dateCreated": FilterField("datecreated", "date"),
+        "lastModifiedDate": FilterField("lastmodifieddate", "date"),
+    },
+    "salesOrder": {
+        "id": FilterField("id", "number"),
+        "externalId": FilterField("externalid", "string"),
+        "tranId": FilterField("tranid", "string"),
+        "memo": FilterField("memo", "string"),
+        "otherRefNum": FilterField("otherrefnum", "string"),
+        "email": FilterField("email", "string"),
+        "entity": FilterField("entity", "number"),
+        "location": FilterField("location", "number"),
+        "total": FilterField("total", "number"),
+        "shippingCost": FilterField("shippingcost", "number"),
+        "tranDate": FilterField("trandate", "date"),
+        "createdDate": FilterField("createddate", "date"),
+        "lastModifiedDate": FilterField("lastmodifieddate", "date"),
+    },
+}
+_FILTER_KINDS: dict[str, Kind] = {
+    "text": "string",
+    "integer": "number",
+    "decimal": "number",
+    "checkbox": "boolean",
+    "date": "date",
+}
 
 _DDL = """
 CREATE TABLE location (
@@ -219,15 +293,44 @@ CREATE TABLE transactionLine (
     mainline TEXT NOT NULL, taxline TEXT NOT NULL DEFAULT 'F', location INTEGER,
     quantitycommitted NUMERIC, quantitybackordered NUMERIC, isclosed TEXT NOT NULL DEFAULT 'F',
     memo TEXT, PRIMARY KEY ("transaction", id));
+-- Indexes, so a lookup costs the same at 100,000 rows as at 1,000: the columns nswoo and
+-- common integrations filter on (SKU, external ids compared without case, e-mails compared
+-- lower-case, the customer of an order, the lines of an item). Custom field columns get
+-- theirs when they are defined (`Store.define_custom_field`).
+CREATE INDEX ix_item_itemid ON item (itemid);
+CREATE INDEX ix_item_externalid ON item (UPPER(externalid));
+CREATE INDEX ix_ail_location ON aggregateItemLocation (location);
+CREATE INDEX ix_customer_email ON customer (LOWER(email));
+CREATE INDEX ix_customer_externalid ON customer (UPPER(externalid));
+CREATE INDEX ix_transaction_externalid ON "transaction" (UPPER(externalid));
+CREATE INDEX ix_transaction_entity ON "transaction" (entity);
+CREATE INDEX ix_transactionline_item ON transactionLine (item);
 """
 
 _READ_ONLY_ACTIONS = frozenset(
-    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
 )
+_ALLOWED_FUNCTIONS = SUITEQL_FUNCTIONS | INTERNAL_FUNCTIONS
+_DATE_COLUMNS = frozenset(
+    {"trandate", "createddate", "lastmodifieddate", "datecreated", "lastquantityavailablechange"}
+)
+_COUNT_CACHE_SIZE = 256
 
 
-def _authorize_read_only(action: int, *_args: object) -> int:
-    return sqlite3.SQLITE_OK if action in _READ_ONLY_ACTIONS else sqlite3.SQLITE_DENY
+@attrs.define
+class _Authorizer:
+    """Read-only SQL with SuiteQL's functions only; remembers the function it refused."""
+
+    refused_function: str | None = None
+
+    def __call__(self, action: int, _arg1: object, arg2: object, *_rest: object) -> int:
+        if action == sqlite3.SQLITE_FUNCTION:
+            name = str(arg2).upper()
+            if name in _ALLOWED_FUNCTIONS:
+                return sqlite3.SQLITE_OK
+            self.refused_function = name
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK if action in _READ_ONLY_ACTIONS else sqlite3.SQLITE_DENY
 
 
 def _number(value: Decimal) -> int | float:
@@ -236,6 +339,25 @@ def _number(value: Decimal) -> int | float:
 
 def _flag(value: object) -> str:
     return "T" if value else "F"
+
+
+@attrs.frozen(kw_only=True)
+class ItemSeed:
+    """One item for `NetSuiteSimulator.add_items`: the SKU (`itemid`), costs, on-hand per
+    location id, and the same options `add_item` takes.
+
+    Example:
+        >>> ItemSeed(itemid="SKU-1", cost="4.00", on_hand={1: 10}).item_type
+        'InvtPart'
+    """
+
+    itemid: str
+    cost: Decimal | float | str | None = None
+    average_cost: Decimal | float | str | None = None
+    on_hand: Mapping[int, Decimal | float | int] = attrs.field(factory=dict)
+    inactive: bool = False
+    display_name: str | None = None
+    item_type: str = "InvtPart"
 
 
 @attrs.define(kw_only=True)
@@ -260,6 +382,14 @@ class Store:
     created: dict[str, int] = attrs.field(init=False)
     _commitments: dict[int, list[_Commitment]] = attrs.field(init=False, factory=dict)
     _next_id: dict[str, int] = attrs.field(init=False)
+    # External id (lower-case: NetSuite compares them without case, reference §3) → internal
+    # id, per record type: a create's duplicate check and an `eid:` URL cost one dict lookup.
+    _external: dict[str, dict[str, int]] = attrs.field(init=False)
+    _indexes: int = attrs.field(init=False, default=0)
+    # SuiteQL answers totalResults on every page: the count of a query is kept until the
+    # data changes, so paging through N rows counts them once, not once per page.
+    _counts: dict[tuple[str, int], int] = attrs.field(init=False, factory=dict)
+    _columns: dict[str, frozenset[str]] | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.currency_precision not in CURRENCY_PRECISIONS:
@@ -273,9 +403,16 @@ class Store:
         self.db.executescript(_DDL)
         # A common Oracle function SuiteQL queries use; SQLite spells it COALESCE.
         self.db.create_function("NVL", 2, lambda a, b: b if a is None else a, deterministic=True)
+        # Oracle's date forms, rewritten to these by `_suiteql.translate`.
+        self.db.create_function("NSWOO_SYSDATE", 0, sysdate(self.clock.time))
+        self.db.create_function("NSWOO_TO_DATE", 2, to_date, deterministic=True)
+        self.db.create_function("NSWOO_DATE_ADD", 2, date_add, deterministic=True)
+        self.db.create_function("TRUNC", 1, oracle_trunc, deterministic=True)
+        self.db.create_function("TRUNC", 2, oracle_trunc, deterministic=True)
         self.records = {"salesOrder": {}, "customer": {}}
         self.custom_fields = {"salesOrder": {}, "customer": {}}
         self.created = {"salesOrder": 0, "customer": 0}
+        self._external = {"salesOrder": {}, "customer": {}}
         # Distinct id ranges per table, so a client mixing up ids hits an error, not a record.
         self._next_id = {"location": 1, "item": 100, "customer": 200, "transaction": 1000}
 
@@ -346,6 +483,75 @@ class Store:
             )
         return item_id
 
+    def add_items(self, seeds: Iterable[ItemSeed]) -> list[int]:
+        """Insert many items in one transaction (bulk `executemany`); returns their ids.
+
+        Raises:
+            ValueError: a seed names a location that does not exist (nothing is inserted).
+        """
+        today = self._today()
+        items: list[tuple[object, ...]] = []
+        balances: list[tuple[object, ...]] = []
+        ids: list[int] = []
+        locations: set[int] = set()
+        first = self._next_id["item"]
+        for offset, seed in enumerate(seeds):
+            item_id = first + offset
+            cost = None if seed.cost is None else float(Decimal(str(seed.cost)))
+            average = None if seed.average_cost is None else float(Decimal(str(seed.average_cost)))
+            items.append(
+                (
+                    item_id,
+                    seed.itemid,
+                    seed.display_name or seed.itemid,
+                    seed.item_type,
+                    _flag(seed.inactive),
+                    cost,
+                    average,
+                    today,
+                )
+            )
+            for location, on_hand in seed.on_hand.items():
+                locations.add(location)
+                balances.append((item_id, location, float(on_hand), average or cost, today))
+            ids.append(item_id)
+        for location in locations:
+            self._require_location(location)
+        self._next_id["item"] = first + len(ids)
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                "INSERT INTO item (id, itemid, displayname, itemtype, isinactive, cost,"
+                " averagecost, lastmodifieddate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                items,
+            )
+            self.db.executemany(
+                "INSERT INTO aggregateItemLocation (item, location, quantityonhand,"
+                " averagecostmli, lastquantityavailablechange) VALUES (?, ?, ?, ?, ?)",
+                balances,
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._next_id["item"] = first
+            raise
+        self.db.execute("COMMIT")
+        return ids
+
+    def create_many(self, record: str, bodies_: Iterable[Mapping[str, Any]]) -> list[int]:
+        """`create` for many bodies in one SQLite transaction; returns the new ids in order.
+
+        Raises:
+            RecordError: a body NetSuite would refuse; the records before it are created.
+        """
+        ids: list[int] = []
+        self.db.execute("BEGIN")
+        try:
+            for body in bodies_:
+                ids.append(self.create(record, body))
+        finally:
+            self.db.execute("COMMIT")
+        return ids
+
     def set_on_hand(self, item: int, location: int, quantity: Decimal | float | int) -> None:
         """Set on-hand for (item, location), creating the balance row when needed."""
         self._require_location(location)
@@ -404,12 +610,21 @@ class Store:
             raise ValueError(f"unknown field type {field_type!r}")
         if field_id in self.custom_fields[record]:
             raise ValueError(f"{field_id} already exists on {record}")
+        self._indexes += 1
+        index = f"ix_custom_{self._indexes}"
         self.custom_fields[record][field_id] = CustomField(
-            record=record, id=field_id, label=label, type=field_type, mandatory=mandatory
+            record=record,
+            id=field_id,
+            label=label,
+            type=field_type,
+            mandatory=mandatory,
+            index=index,
         )
-        self.db.execute(
-            f'ALTER TABLE "{_TABLE[record]}" ADD COLUMN {field_id} {_SQL_TYPES[field_type]}'
-        )
+        table = _TABLE[record]
+        self.db.execute(f'ALTER TABLE "{table}" ADD COLUMN {field_id} {_SQL_TYPES[field_type]}')
+        # Integrations look orders up by a custom field (nswoo: the WooCommerce order id).
+        self.db.execute(f'CREATE INDEX {index} ON "{table}" ({field_id})')
+        self._schema_changed()
 
     def rename_field(self, record: str, old: str, new: str, *, label: str | None = None) -> None:
         """Change a custom field's id (same label unless given): old ids stop working."""
@@ -423,6 +638,7 @@ class Store:
             field.label = label
         self.custom_fields[record][new] = field
         self.db.execute(f'ALTER TABLE "{_TABLE[record]}" RENAME COLUMN {old} TO {new}')
+        self._schema_changed()
         for stored in self.records[record].values():
             if old in stored:
                 stored[new] = stored.pop(old)
@@ -435,10 +651,18 @@ class Store:
         """Delete a custom field and its values."""
         record = self._record(record)
         self._custom(record, field_id)
-        del self.custom_fields[record][field_id]
+        field = self.custom_fields[record].pop(field_id)
+        # SQLite refuses to drop an indexed column: the index goes first.
+        self.db.execute(f"DROP INDEX IF EXISTS {field.index}")
         self.db.execute(f'ALTER TABLE "{_TABLE[record]}" DROP COLUMN {field_id}')
+        self._schema_changed()
         for stored in self.records[record].values():
             stored.pop(field_id, None)
+
+    def _schema_changed(self) -> None:
+        # Columns moved: the BUILTIN.DF column lists and the kept counts are stale.
+        self._columns = None
+        self._counts.clear()
 
     def _record(self, record: str) -> str:
         canonical = canonical_record_type(record)
@@ -481,12 +705,15 @@ class Store:
 
     def find_external(self, record: str, external_id: str) -> int | None:
         """The internal id holding `external_id` (case-insensitive, reference §3)."""
-        wanted = external_id.lower()
-        for record_id, stored in self.records[record].items():
-            current = stored.get("externalId")
-            if isinstance(current, str) and current.lower() == wanted:
-                return record_id
-        return None
+        return self._external[record].get(external_id.lower())
+
+    def _index_external(self, record: str, record_id: int, old: object, new: object) -> None:
+        """Move `record_id` from external id `old` to `new` in the lookup (None: none)."""
+        index = self._external[record]
+        if isinstance(old, str) and index.get(old.lower()) == record_id:
+            del index[old.lower()]
+        if isinstance(new, str):
+            index[new.lower()] = record_id
 
     def create(self, record: str, body: Mapping[str, Any], *, ignore_unknown: bool = False) -> int:
         """Validate and insert a record; returns its internal id.
@@ -544,6 +771,7 @@ class Store:
         if record == "salesOrder" and not merged.get("item"):
             raise RecordError(_no_lines())
         self.records[record][record_id] = merged
+        self._index_external(record, record_id, stored.get("externalId"), merged.get("externalId"))
         if record == "salesOrder":
             if lines_changed:
                 self._release(record_id)
@@ -695,6 +923,7 @@ class Store:
         values.setdefault("entityId", values.get("companyName") or f"CUST{customer_id}")
         values["_created"] = self._today()
         self.records["customer"][customer_id] = values
+        self._index_external("customer", customer_id, None, values.get("externalId"))
         self._mirror_customer(customer_id, values)
         return customer_id
 
@@ -751,6 +980,7 @@ class Store:
         requested = (values.get("orderStatus") or {}).get("id")
         values["_status"] = "A" if requested == "A" else "B"
         self.records["salesOrder"][order_id] = values
+        self._index_external("salesOrder", order_id, None, values.get("externalId"))
         if values["_status"] == "B":
             self._commit(order_id, values)
         self._mirror_sales_order(order_id, values)
@@ -914,39 +1144,138 @@ class Store:
     # -- SuiteQL -----------------------------------------------------------------------------
 
     def query(self, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Run one read-only SELECT; returns lower-case column names and rows.
+        """Run one read-only SELECT; returns lower-case column names and all its rows.
+
+        Raises:
+            QueryRefused: see `query_page`.
+        """
+        names, rows, _ = self.query_page(text, limit=None, offset=0)
+        return names, rows
+
+    def query_page(
+        self, text: str, *, limit: int | None, offset: int
+    ) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        """One page of a read-only SuiteQL SELECT: column names, `limit` rows from `offset`,
+        and the number of rows the whole query returns.
+
+        Oracle forms are translated first (`_suiteql`). The page is SQLite's LIMIT/OFFSET and
+        the total a COUNT kept until the data changes, so a page costs what the query's
+        indexes make it cost, not a pass over every row it matches.
 
         Raises:
             QueryRefused: not a single SELECT, or SQLite cannot run it (unknown table or
-                column, syntax error); the error is NetSuite's INVALID_PARAMETER body.
+                column, syntax error): NetSuite's INVALID_PARAMETER body; or an Oracle form
+                or function the simulator does not simulate: its 501 body.
         """
         stripped = _strip_sql_comments(text).strip()
         first = stripped.split(None, 1)[0].upper() if stripped else ""
         if first not in ("SELECT", "WITH"):
             raise QueryRefused(bodies.invalid_query(), "only SELECT statements are allowed")
-        self.db.set_authorizer(_authorize_read_only)
         try:
-            cursor = self.db.execute(_quote_sqlite_keywords(text))
+            translation = translate(
+                text, columns=self._table_columns(), date_columns=self._date_columns()
+            )
+        except NotSimulated as exc:
+            raise QueryRefused(
+                bodies.not_simulated_query(exc.what, exc.detail), f"not simulated: {exc.what}"
+            ) from exc
+        sql = _quote_sqlite_keywords(translation.sql).strip().rstrip(";")
+        if limit is None:
+            page_sql, total_sql = sql, None
+        elif translation.limited:
+            page_sql = f"SELECT * FROM ({sql}) LIMIT {limit} OFFSET {offset}"  # noqa: S608
+            total_sql = f"SELECT COUNT(*) FROM ({sql})"  # noqa: S608
+        else:
+            page_sql = f"{sql} LIMIT {limit} OFFSET {offset}"
+            total_sql = f"SELECT COUNT(*) FROM ({sql})"  # noqa: S608
+        authorizer = _Authorizer()
+        self.db.set_authorizer(authorizer)
+        try:
+            cursor = self.db.execute(page_sql)
             rows = cursor.fetchall()
             names = [column[0].lower() for column in cursor.description or ()]
+            total = len(rows) if total_sql is None else self._count(total_sql)
         except (sqlite3.Error, sqlite3.Warning) as exc:
             # sqlite3.Warning: more than one statement; sqlite3.Error: everything else.
-            raise QueryRefused(bodies.invalid_query(), str(exc)) from exc
+            raise self._refusal(exc, authorizer) from exc
         finally:
             self.db.set_authorizer(None)
-        return names, rows
+        return names, rows, total
+
+    def _count(self, sql: str) -> int:
+        key = (sql, self.db.total_changes)
+        cached = self._counts.get(key)
+        if cached is None:
+            if len(self._counts) >= _COUNT_CACHE_SIZE:
+                self._counts.clear()
+            cached = int(self.db.execute(sql).fetchone()[0])
+            self._counts[key] = cached
+        return cached
+
+    @staticmethod
+    def _refusal(exc: Exception, authorizer: _Authorizer) -> QueryRefused:
+        message = str(exc)
+        missing = re.match(r"no such function: (\w+)", message)
+        function = authorizer.refused_function or (missing.group(1).upper() if missing else None)
+        if function is not None:
+            listed = function in SUITEQL_FUNCTIONS
+            detail = (
+                "SuiteQL supports it, SQLite does not"
+                if listed
+                else "it is not in SuiteQL's documented function list (NetSuite refuses"
+                " functions outside it, the simulator does not decide for it)"
+            )
+            return QueryRefused(
+                bodies.not_simulated_query(f"the function {function}", detail),
+                f"not simulated: function {function}",
+            )
+        if "user-defined function raised exception" in message:
+            # TO_DATE on a value that does not match its format: Oracle refuses the query.
+            return QueryRefused(bodies.invalid_query(), message)
+        return QueryRefused(bodies.invalid_query(), message)
+
+    def _table_columns(self) -> dict[str, frozenset[str]]:
+        if self._columns is None:
+            tables = ("item", "location", "aggregateItemLocation", "customer", "transaction")
+            self._columns = {
+                table.lower(): frozenset(
+                    row[1].lower()
+                    for row in self.db.execute(f'PRAGMA table_info("{table}")').fetchall()
+                )
+                for table in (*tables, "transactionLine")
+            }
+        return self._columns
+
+    def _date_columns(self) -> frozenset[str]:
+        custom = {
+            field.id
+            for fields in self.custom_fields.values()
+            for field in fields.values()
+            if field.type == "date"
+        }
+        return _DATE_COLUMNS | custom
 
     # -- views -------------------------------------------------------------------------------
 
     def render(self, record: str, record_id: int, *, base: str, expand: bool) -> dict[str, Any]:
-        """The GET representation of a record."""
+        """The GET representation of a record.
+
+        Reference fields carry `id`, `refName` and a link to the referenced record (Oracle,
+        Format of Selects and References, ns-online-help/section_1545142037.html); `refName`
+        is left out where the simulator holds no such record (subsidiary, currency, ...).
+        """
         values = self.records[record][record_id]
-        url = f"{base}/services/rest/record/v1/{record}/{record_id}"
+        url = f"{base}{_RECORD_PATH}{record}/{record_id}"
         out: dict[str, Any] = {"links": [{"rel": "self", "href": url}], "id": str(record_id)}
+        standard = _STANDARD[record]
         for key, value in values.items():
-            if key.startswith("_") or key == "item":
+            if key.startswith("_") or (key == "item" and record == "salesOrder"):
                 continue
-            out[key] = _jsonable(value)
+            std = standard.get(key)
+            if std is not None and std.kind == "ref" and isinstance(value, dict):
+                out[key] = self.reference_view(key, value, base=base)
+            else:
+                out[key] = _jsonable(value)
         if record == "salesOrder":
             status = values["_status"]
             out["status"] = {"id": status, "refName": STATUS_NAMES[status]}
@@ -954,19 +1283,158 @@ class Store:
             lines_url = f"{url}/item"
             # reference §3: sublists come back as links unless expandSubResources=true.
             if expand:
-                # Amounts from the stored (exact) lines, not from their JSON floats.
-                stored = values.get("item", [])
-                lines = [_jsonable(line) for line in stored]
-                for line, exact in zip(lines, stored, strict=True):
-                    line["amount"] = _number(self._line_amount(exact))
-                out["item"] = {
-                    "links": [{"rel": "self", "href": lines_url}],
-                    "items": lines,
-                    "totalResults": len(lines),
-                }
+                out["item"] = self.lines_view(record_id, base=base, expand=True)
             else:
                 out["item"] = {"links": [{"rel": "self", "href": lines_url}]}
         return out
+
+    def lines_view(self, order_id: int, *, base: str, expand: bool) -> dict[str, Any]:
+        """The item sublist of a sales order, as `GET …/salesOrder/<id>/item` answers it.
+
+        Oracle documents the sublist URL (Accessing Subresources in REST Web Services,
+        ns-online-help/section_159894563219.html) but not its body: each line is a link to
+        `…/item/<line>` (its fields with `expandSubResources=true`), as record collections
+        list their records.
+        """
+        stored = self.records["salesOrder"][order_id].get("item", [])
+        lines_url = f"{base}{_RECORD_PATH}salesOrder/{order_id}/item"
+        if expand:
+            lines = [self.line_view(order_id, line["line"], base=base) for line in stored]
+        else:
+            lines = [
+                {"links": [{"rel": "self", "href": f"{lines_url}/{line['line']}"}]}
+                for line in stored
+            ]
+        return {
+            "links": [{"rel": "self", "href": lines_url}],
+            "items": lines,
+            "totalResults": len(lines),
+        }
+
+    def line_view(self, order_id: int, line_number: int, *, base: str) -> dict[str, Any]:
+        """One line of a sales order's item sublist (`GET …/item/<line>`).
+
+        Raises:
+            KeyError: the order has no such line.
+        """
+        stored = self.records["salesOrder"][order_id].get("item", [])
+        exact = next((line for line in stored if line.get("line") == line_number), None)
+        if exact is None:
+            raise KeyError(line_number)
+        url = f"{base}{_RECORD_PATH}salesOrder/{order_id}/item/{line_number}"
+        view: dict[str, Any] = {"links": [{"rel": "self", "href": url}]}
+        for key, value in exact.items():
+            std = _LINE_FIELDS.get(key)
+            if std is not None and std.kind == "ref" and isinstance(value, dict):
+                view[key] = self.reference_view(key, value, base=base)
+            else:
+                view[key] = _jsonable(value)
+        # The amount from the stored (exact) line, not from its JSON float.
+        view["amount"] = _number(self._line_amount(exact))
+        return view
+
+    def reference_view(self, field: str, value: Mapping[str, Any], *, base: str) -> dict[str, Any]:
+        """A stored `{"id": …}` reference as GET shows it: links, id and refName."""
+        text = str(value.get("id"))
+        record_type, name = self._referenced(field, text)
+        view: dict[str, Any] = {}
+        if record_type is not None:
+            view["links"] = [{"rel": "self", "href": f"{base}{_RECORD_PATH}{record_type}/{text}"}]
+        view["id"] = text
+        if name is not None:
+            view["refName"] = name
+        return view
+
+    def _referenced(self, field: str, text: str) -> tuple[str | None, str | None]:
+        """The REST record type a reference field points at, and the record's display name."""
+        number = int(text) if text.isdigit() and int(text) <= _MAX_ID else None
+        if field == "entity":
+            customer = self.records["customer"].get(number) if number is not None else None
+            return "customer", None if customer is None else customer.get("entityId")
+        if field == "location":
+            row = self.db.execute("SELECT name FROM location WHERE id = ?", (number,)).fetchone()
+            return "location", None if row is None else str(row[0])
+        if field == "item":
+            row = self.db.execute(
+                "SELECT itemid, itemtype FROM item WHERE id = ?", (number,)
+            ).fetchone()
+            if row is None:
+                return None, None
+            return _ITEM_RECORD_TYPES.get(str(row[1])), str(row[0])
+        return _UNSIMULATED_REFERENCES.get(field), None
+
+    def display_name(self, record: str, record_id: int) -> str | None:
+        """The refName another record shows for this one (a customer: its `entityId`)."""
+        values = self.records[record].get(record_id)
+        if values is None:
+            return None
+        if record == "customer":
+            return str(values.get("entityId"))
+        return str(values.get("tranId"))
+
+    # -- listing and deleting ----------------------------------------------------------------
+
+    def filter_fields(self, record: str) -> dict[str, FilterField]:
+        """The body fields `q` can filter a record type on (REST name → column, type)."""
+        fields = dict(_FILTERABLE[record])
+        for field in self.custom_fields[record].values():
+            kind = _FILTER_KINDS.get(field.type)
+            if kind is not None:
+                fields[field.id] = FilterField(column=field.id, kind=kind)
+        return fields
+
+    def list_ids(
+        self, record: str, condition: str, params: Sequence[object], *, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        """Ids of a record type matching an SQL condition (from `compile_filter`), one page,
+        in internal id order, and how many match in all."""
+        table = _TABLE[record]
+        where = f"({condition})"
+        if record == "salesOrder":
+            where = f"type = 'SalesOrd' AND {where}"
+        page = self.db.execute(
+            f'SELECT id FROM "{table}" WHERE {where} ORDER BY id LIMIT ? OFFSET ?',  # noqa: S608
+            (*params, limit, offset),
+        ).fetchall()
+        total_sql = f'SELECT COUNT(*) FROM "{table}" WHERE {where}'  # noqa: S608
+        key = (total_sql + repr(tuple(params)), self.db.total_changes)
+        total = self._counts.get(key)
+        if total is None:
+            if len(self._counts) >= _COUNT_CACHE_SIZE:
+                self._counts.clear()
+            total = int(self.db.execute(total_sql, tuple(params)).fetchone()[0])
+            self._counts[key] = total
+        return [int(row[0]) for row in page], total
+
+    def delete(self, record: str, record_id: int) -> None:
+        """Delete a record, as `DELETE …/<type>/<id>` does (Oracle: 204, no body).
+
+        A sales order's committed stock is released. A customer that sales orders refer to
+        is kept: NetSuite refuses to delete a record other records depend on (reference
+        silent on the REST literal; the wording is the simulator's).
+
+        Raises:
+            RecordError: the record has dependent records.
+        """
+        if record == "customer":
+            dependent = self.db.execute(
+                'SELECT 1 FROM "transaction" WHERE entity = ? LIMIT 1', (record_id,)
+            ).fetchone()
+            if dependent is not None:
+                raise RecordError(
+                    bodies.bad_request(
+                        "Error while accessing a resource. This record cannot be deleted"
+                        " because it has dependent records."
+                    )
+                )
+        values = self.records[record].pop(record_id)
+        self._index_external(record, record_id, values.get("externalId"), None)
+        if record == "salesOrder":
+            self._release(record_id)
+            self.db.execute('DELETE FROM transactionLine WHERE "transaction" = ?', (record_id,))
+            self.db.execute('DELETE FROM "transaction" WHERE id = ?', (record_id,))
+        else:
+            self.db.execute("DELETE FROM customer WHERE id = ?", (record_id,))
 
 
 def _no_lines() -> bodies.ErrorBody:

@@ -13,8 +13,8 @@ from nswoo.orders._sync import OrderSync
 
 pytestmark = pytest.mark.anyio
 
-BEHAVIOURS = {"auth", "rate_limits", "environments", "idempotent_orders"}
-NOT_SCORED = {"availability", "schema_drift", "reconciliation"}
+BEHAVIOURS = {"auth", "rate_limits", "environments", "idempotent_orders", "availability"}
+NOT_SCORED = {"schema_drift", "reconciliation"}
 
 
 async def test_demo_holds_every_invariant_with_every_fault_injected() -> None:

@@ -49,8 +49,9 @@ ENVS = ("sandbox", "prod")
 SHOPS = ("sandbox-main", "sandbox-outlet", "prod-main")
 IMPORTED_STATUSES = frozenset({"processing", "on-hold", "completed"})
 START_TIMEOUT = 30.0
-FINAL_SYNC_SECONDS = 15.0
-"""The least time a settling `orders sync` gets before it counts as stuck."""
+FINAL_SYNC_SECONDS = 45.0
+"""How long a final `orders sync` may take before it counts as stuck: more than nswoo's
+30 s wait for an order another worker holds."""
 KILLABLE = ("serve ", "sync ")
 """The processes the monkey may kill: receivers and the repeated syncs, not the probes."""
 _OURS = ("NS_", "WOO_", "NSWOO_")
@@ -104,7 +105,8 @@ class Scenario:
         duplicate: chance a delivery is sent again with the same id and bytes.
         redeliver: chance a delivery is sent again later, new id, body built anew.
         misroute: chance a delivery is also sent to another shop's receiver.
-        settle_seconds: the bound on the settling phase (inboxes drained, last syncs).
+        settle_seconds: how long after the chaos the inboxes may take to drain (at least
+            until the final syncs are done).
         netsuite_faults: the NetSuite simulators' fault plan (`nswoo sim --faults` keys).
         woo_faults: the WooCommerce simulators' fault plan.
     """
@@ -761,7 +763,12 @@ class Special:
 
 
 class SyncRunner:
-    """Runs `orders sync` again and again for shops picked at random, until stopped."""
+    """Runs `orders sync` again and again for shops picked at random, until stopped.
+
+    Then it runs the `specials` it did not get to, and, once `final_go` is set, the final
+    `orders sync` of `final_shop`: after its own last sync, so the settling never runs more
+    processes than the chaos did.
+    """
 
     def __init__(
         self,
@@ -772,9 +779,13 @@ class SyncRunner:
         shops: tuple[str, ...],
         environs: Mapping[str, dict[str, str]],
         rng: random.Random,
+        final_shop: str,
         specials: list[Special] | None = None,
     ) -> None:
         self.fleet = fleet
+        self.final_shop = final_shop
+        self.final_go = threading.Event()
+        self.final_run: Run | None = None
         self.name = name
         self.shops = shops
         self.environs = environs
@@ -817,6 +828,22 @@ class SyncRunner:
             self.current = None
             self.runs.append((shop, run))
             self.stopping.wait(self.rng.uniform(0.05, 0.4))
+        for special in self.specials:
+            if special.run is None:
+                # This runner was busy all the chaos (a sync waiting on a lease): run it now,
+                # still before the final syncs.
+                self.fleet.note(f"{special.name}: start (after the chaos)")
+                special.run = self.fleet.finish(
+                    self.fleet.start(special.name, special.argv, special.env), 120
+                )
+                self.fleet.note(f"{special.name}: exit {special.run.code}")
+        if not self.final_go.wait(120):
+            return
+        shop = self.final_shop
+        argv = nswoo("orders", "sync", "--env", env_of(shop), "--json")
+        self.current = self.fleet.start(f"final sync {shop}", argv, self.environs[shop])
+        self.final_run = self.fleet.finish(self.current, FINAL_SYNC_SECONDS)
+        self.current = None
 
 
 def env_of(shop: str) -> str:
@@ -965,17 +992,19 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
                 SyncRunner(
                     fleet,
                     f"sandbox runner {n}",
+                    final_shop=final,
                     shops=("sandbox-main", "sandbox-outlet"),
                     environs=environs,
                     errors=errors,
                     rng=random.Random(f"{scenario.seed}:runner:{n}"),
                 )
-                for n in (1, 2)
+                for n, final in ((1, "sandbox-main"), (2, "sandbox-outlet"))
             ]
             runners.append(
                 SyncRunner(
                     fleet,
                     "prod runner",
+                    final_shop="prod-main",
                     shops=("prod-main",),
                     environs=environs,
                     errors=errors,
@@ -1001,44 +1030,26 @@ def run_chaos(scenario: Scenario, directory: Path) -> Outcome:
             for thread in threads:
                 thread.join(60)
             assert not any(t.is_alive() for t in threads), "shopper or monkey did not stop"
-            # One bound for the whole settling: runners finishing their last sync, the last
-            # deliveries, receivers up, the final syncs, the inboxes drained.
+            # The inboxes must drain within `settle_seconds` of the chaos's end (and at the
+            # latest when the final syncs are done).
             deadline = time.monotonic() + scenario.settle_seconds
             for runner in runners:
                 runner.stopping.set()
-            for runner in runners:
-                runner.thread.join(max(1.0, deadline - time.monotonic()))
-                if runner.thread.is_alive():
-                    # Its sync is stuck (waiting on leases): stop it, as an operator would.
-                    fleet.note(f"{runner.name}: its sync still runs at the bound: SIGTERM")
-                    runner.terminate(scenario.settle_seconds)
-                    runner.thread.join(30)
             sender.close(60)
-            for special in refusals:
-                if special.run is None:
-                    # Its runner was busy the whole chaos (a sync waiting on leases): run it
-                    # now, still before the last syncs.
-                    fleet.note(f"{special.name}: start (after the chaos)")
-                    special.run = fleet.finish(
-                        fleet.start(special.name, special.argv, special.env), 120
-                    )
-                    fleet.note(f"{special.name}: exit {special.run.code}")
             for receiver in receivers.values():
-                receiver.wait_healthy(max(5.0, deadline - time.monotonic()))
-            fleet.note("final syncs")
-            final = {
-                shop: fleet.start(
-                    f"final sync {shop}",
-                    nswoo("orders", "sync", "--env", env_of(shop), "--json"),
-                    environs[shop],
-                )
-                for shop in SHOPS
-            }
-            final_syncs = {
-                # At least FINAL_SYNC_SECONDS each, however late the runners were.
-                shop: fleet.finish(proc, max(FINAL_SYNC_SECONDS, deadline - time.monotonic()))
-                for shop, proc in final.items()
-            }
+                receiver.wait_healthy(START_TIMEOUT)
+            fleet.note("final syncs, each after its runner's last sync")
+            for runner in runners:
+                runner.final_go.set()
+            for runner in runners:
+                runner.thread.join(120 + FINAL_SYNC_SECONDS + 30)
+                if runner.thread.is_alive():
+                    # Its sync never ends: stop it (reported as [settle]).
+                    fleet.note(f"{runner.name}: its sync still runs: SIGTERM")
+                    runner.terminate(120)
+                    runner.thread.join(30)
+            final_syncs = {r.final_shop: r.final_run for r in runners if r.final_run is not None}
+            deadline = max(deadline, time.monotonic() + 2.0)
             inbox_pending: dict[str, int | None] = {}
             last: dict[str, int | None] = {}
             while True:

@@ -1,7 +1,9 @@
 """Options for the hostile tests: `--chaos-long` runs the long chaos scenario too.
 
-The long scenario is also chosen by `NSWOO_TEST_CHAOS_LONG=1` (or `NSWOO_CHAOS_LONG=1`). The
-variable is read here, when pytest starts: the suite's `clean_environ` fixture removes
+pytest knows an option registered here only when it is given this folder (or a file in it)
+on the command line: `pytest tests/hostile --chaos-long`. From anywhere else, set
+`NSWOO_TEST_CHAOS_LONG=1` (or `NSWOO_CHAOS_LONG=1`): `NSWOO_TEST_CHAOS_LONG=1 pytest`. The
+variable is read here, when pytest starts, because the suite's `clean_environ` fixture removes
 `NSWOO_*` variables other than `NSWOO_TEST_*` before each test runs.
 """
 

@@ -12,9 +12,10 @@ dead-lettered with its reason, nothing lost, nothing in the wrong environment
 (`_chaos_check.py` lists the invariants; `_chaos.py` the harness; `_chaos_server.py` the
 simulators).
 
-The short scenario runs in the normal suite; `--chaos-long` (or `NSWOO_TEST_CHAOS_LONG=1`)
-adds the long one. A failure lists every broken invariant with the run's timeline; the
-processes' logs stay in the test's `tmp_path` (`logs/`).
+The short scenario runs in the normal suite; `pytest tests/hostile --chaos-long` (or
+`NSWOO_TEST_CHAOS_LONG=1` with any pytest invocation) adds the long one. A failure lists
+every broken invariant with the run's timeline; the processes' logs stay in the test's
+`tmp_path` (`logs/`, `report.json`).
 """
 
 from __future__ import annotations

@@ -377,7 +377,8 @@ def m2m(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_m2m_reads_the_key_file_into_a_secret(tmp_path: Path) -> None:
-    """The PEM file is read at startup and held as a Secret, with PS256 and the default scope."""
+    """The PEM file is read at startup and held as a Secret, with the default scope; with no
+    NS_<ENV>_JWT_ALGORITHM the algorithm is left to the key's type (None)."""
     settings = from_env("prod", m2m(tmp_path))
     assert settings.netsuite is not None
     auth = settings.netsuite.auth
@@ -385,7 +386,7 @@ def test_m2m_reads_the_key_file_into_a_secret(tmp_path: Path) -> None:
     assert auth.private_key.reveal() == PEM
     assert (auth.certificate_id, auth.algorithm, auth.scopes) == (
         "cert-id",
-        "PS256",
+        None,
         ("rest_webservices",),
     )
 

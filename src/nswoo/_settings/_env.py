@@ -151,15 +151,17 @@ class SettingsRefused(ConfigurationError):
 class M2MCredentials:
     """OAuth 2.0 client credentials (machine-to-machine): a JWT assertion signed with a key.
 
-    `certificate_id` becomes the JWT header `kid`; `algorithm` is PS256 (default) or ES256;
-    `private_key` is the PEM text of the key (read from `NS_<ENV>_PRIVATE_KEY_FILE` by
-    `from_env`). Reference: netsuite.md §1c.
+    `certificate_id` becomes the JWT header `kid`; `private_key` is the PEM text of the key
+    (read from `NS_<ENV>_PRIVATE_KEY_FILE` by `from_env`). `algorithm` is PS256 or ES256
+    (`NS_<ENV>_JWT_ALGORITHM`); None (the default) signs with the one the key's type says:
+    PS256 for an RSA key, ES256 for an EC key on P-256 (never RS256). Given explicitly, a
+    key of the other type is refused. Reference: netsuite.md §1c.
     """
 
     client_id: str
     certificate_id: str
     private_key: Secret = attrs.field(repr=False)
-    algorithm: Literal["PS256", "ES256"] = "PS256"
+    algorithm: Literal["PS256", "ES256"] | None = None
     scopes: tuple[str, ...] = ("rest_webservices",)
 
 
@@ -644,10 +646,11 @@ def _credentials(read: _Reader, kind: AuthKind, problems: _Problems) -> NetSuite
             token_id=value("TOKEN_ID"),
             token_secret=Secret(value("TOKEN_SECRET")),
         )
+    before = len(problems.items)
     key = _private_key(read, problems)
     algorithm = _algorithm(read, problems)
     scopes = _scopes(read, problems)
-    if key is None or algorithm is None or scopes is None:
+    if key is None or scopes is None or len(problems.items) > before:
         return None
     return M2MCredentials(
         client_id=value("CLIENT_ID"),
@@ -697,9 +700,10 @@ def _private_key(read: _Reader, problems: _Problems) -> Secret | None:
 
 
 def _algorithm(read: _Reader, problems: _Problems) -> Literal["PS256", "ES256"] | None:
+    """The algorithm set, or None: unset (the key's type decides) or refused (a problem)."""
     raw = read.get("NS", "JWT_ALGORITHM")
     if raw is None:
-        return "PS256"
+        return None
     value = raw.upper()
     if value == "PS256":
         return "PS256"

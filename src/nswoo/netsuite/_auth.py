@@ -57,6 +57,7 @@ __all__ = [
     "build_client_assertion",
     "load_signing_key",
     "netsuite_auth",
+    "signing_algorithm",
     "unauthorized_hint",
 ]
 
@@ -64,8 +65,9 @@ ASSERTION_LIFETIME = 3500
 """Seconds between a client assertion's `iat` and `exp`. Reference §1c: `exp` "must be less
 than 60 minutes" after `iat`; 3500 s stays strictly under with room for clock rounding."""
 
-# Reference §1c: Oracle accepts PS256/384/512 and ES256/384/512; nswoo's settings offer
-# PS256 (default) and ES256. RS256 (RSA PKCS#1 v1.5) is no longer on Oracle's list.
+# Reference §1c: Oracle accepts PS256/384/512 and ES256/384/512; nswoo signs PS256 (RSA
+# keys) or ES256 (EC keys on P-256), the one the key's type says unless set explicitly.
+# RS256 (RSA PKCS#1 v1.5) is no longer on Oracle's list, so an RSA key never means RS256.
 _KEY_TYPES: Mapping[str, type[Any]] = {
     "PS256": rsa.RSAPrivateKey,
     "ES256": ec.EllipticCurvePrivateKey,
@@ -111,14 +113,21 @@ def _config_error(message: str, key: str | None) -> ConfigurationError:
 
 
 def load_signing_key(
-    pem: Secret, algorithm: str, *, key: str | None = None
+    pem: Secret,
+    algorithm: str | None,
+    *,
+    key: str | None = None,
+    algorithm_key: str | None = None,
 ) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     """Load the M2M private key and check it fits `algorithm`.
 
     Args:
         pem: the PEM text of an unencrypted private key.
-        algorithm: `PS256` (RSA key) or `ES256` (EC key on P-256).
+        algorithm: `PS256` (RSA key) or `ES256` (EC key on P-256); None: either, whichever
+            the key is (see `signing_algorithm`).
         key: the setting to name in errors (`NS_PROD_PRIVATE_KEY`), never its value.
+        algorithm_key: the setting the algorithm came from (`NS_PROD_JWT_ALGORITHM`),
+            named when the key does not fit it.
 
     Raises:
         ConfigurationError: unsupported algorithm (RS256 included), unreadable PEM, or a key
@@ -130,7 +139,7 @@ def load_signing_key(
             "the same RSA key, or ES256 with a P-256 key",
             key,
         )
-    if algorithm not in _KEY_TYPES:
+    if algorithm is not None and algorithm not in _KEY_TYPES:
         raise _config_error(f"unsupported algorithm {algorithm!r}; use PS256 or ES256", key)
     try:
         loaded = serialization.load_pem_private_key(pem.reveal().encode(), password=None)
@@ -139,10 +148,21 @@ def load_signing_key(
         raise _config_error(
             "the M2M private key is not a readable, unencrypted PEM private key", key
         ) from None
-    if not isinstance(loaded, _KEY_TYPES[algorithm]):
+    if algorithm is None:
+        if not isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise _config_error(
+                "the M2M private key must be an RSA key (signs PS256) or an EC key on P-256 "
+                "(signs ES256); this key is another type",
+                key,
+            )
+    elif not isinstance(loaded, _KEY_TYPES[algorithm]):
         wanted = "an RSA" if algorithm == "PS256" else "an EC (P-256)"
+        fits = "ES256" if isinstance(loaded, ec.EllipticCurvePrivateKey) else None
+        hint = ""
+        if fits and algorithm_key:
+            hint = f": set {algorithm_key}={fits}, or leave it unset to sign as the key's type says"
         raise _config_error(
-            f"{algorithm} needs {wanted} private key; this key is another type", key
+            f"{algorithm} needs {wanted} private key; this key is another type{hint}", key
         )
     if isinstance(loaded, ec.EllipticCurvePrivateKey) and not isinstance(
         loaded.curve, ec.SECP256R1
@@ -150,6 +170,13 @@ def load_signing_key(
         raise _config_error("ES256 needs an EC key on the P-256 curve", key)
     assert isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)  # noqa: S101
     return loaded
+
+
+def signing_algorithm(
+    signing_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+) -> Literal["PS256", "ES256"]:
+    """The algorithm a key's type says: PS256 for RSA (never RS256), ES256 for EC (P-256)."""
+    return "PS256" if isinstance(signing_key, rsa.RSAPrivateKey) else "ES256"
 
 
 def build_client_assertion(
@@ -362,7 +389,9 @@ class M2MTokenSource:
             credentials.private_key,
             credentials.algorithm,
             key=f"{prefix}PRIVATE_KEY" if named else None,
+            algorithm_key=f"{prefix}JWT_ALGORITHM" if named else None,
         )
+        self._algorithm = credentials.algorithm or signing_algorithm(self._signing_key)
         self._credentials = credentials
         self._scopes = scopes
         self._token_url = token_url
@@ -377,7 +406,7 @@ class M2MTokenSource:
             client_id=self._credentials.client_id,
             certificate_id=self._credentials.certificate_id,
             signing_key=self._signing_key,
-            algorithm=self._credentials.algorithm,
+            algorithm=self._algorithm,
             scopes=self._scopes,
             audience=self._token_url,
             issued_at=int(self._clock.time()),

@@ -151,6 +151,12 @@ class FaultPlan:
         batch_item_failure_probability: chance one item of a WooCommerce batch fails.
         duplicate_webhook_probability: chance a webhook is delivered twice, same delivery id.
         redeliver_probability: chance a webhook is delivered again later with a new delivery id.
+        concurrency_invalid_login: chance that a NetSuite request refused for exceeding the
+            account's concurrency limit is answered 401 INVALID_LOGIN ("Invalid login
+            attempt.") instead of 429, as reported from the field against community
+            clients (julbrs/netsuite-api-client#26; reference §1d, peers.md item 4).
+        concurrency_invalid_login_delay: seconds such a 401 takes to arrive (the report
+            saw about 60 s; 0 answers at once).
         webhook_outages: runs of WooCommerce webhook delivery attempts (0-based, counting
             every POST of a delivery but not pings) that fail with `status` without reaching
             the receiver, as when its host is down. WooCommerce counts each as a failure and
@@ -177,6 +183,8 @@ class FaultPlan:
     batch_item_failure_probability: float = attrs.field(default=0.0, validator=_probability)
     duplicate_webhook_probability: float = attrs.field(default=0.0, validator=_probability)
     redeliver_probability: float = attrs.field(default=0.0, validator=_probability)
+    concurrency_invalid_login: float = attrs.field(default=0.0, validator=_probability)
+    concurrency_invalid_login_delay: float = attrs.field(default=0.0, validator=_non_negative)
     webhook_outages: tuple[ErrorBurst, ...] = attrs.field(default=(), converter=_bursts)
 
     @retry_after.validator
@@ -281,6 +289,8 @@ _PLAN_NUMBERS: dict[str, tuple[bool, bool]] = {
     "batch_item_failure_probability": (False, False),
     "duplicate_webhook_probability": (False, False),
     "redeliver_probability": (False, False),
+    "concurrency_invalid_login": (False, False),
+    "concurrency_invalid_login_delay": (False, False),
 }
 
 
@@ -456,6 +466,13 @@ class FaultInjector:
             if outage.covers(attempt):
                 return outage.status
         return None
+
+    def invalid_login_when_saturated(self, index: int | None = None) -> bool:
+        """Whether request `index`, refused for concurrency, gets 401 instead of 429."""
+        probability = self.plan.concurrency_invalid_login
+        return probability > 0 and (
+            self.roll("concurrency_invalid_login", self._current(index)) < probability
+        )
 
     def redeliver_webhook(self, delivery: int) -> bool:
         """Whether webhook delivery number `delivery` is sent again later with a new id."""

@@ -79,6 +79,8 @@ class NetSuiteSimStats:
         max_in_flight: the most requests the client had open at once, blocked ones included
             (what a client-side limiter must keep at or below the account's limit).
         rate_limited: how many requests got 429.
+        saturated_401s: how many requests over the concurrency limit got 401 INVALID_LOGIN
+            instead (`FaultPlan.concurrency_invalid_login`).
         tokens_minted: access tokens issued by the token endpoint (and `mint_token`).
         created: records created per type.
 
@@ -93,6 +95,7 @@ class NetSuiteSimStats:
     rate_limited: int
     tokens_minted: int
     created: Mapping[str, int]
+    saturated_401s: int = 0
 
     @property
     def by_endpoint(self) -> Counter[str]:
@@ -253,6 +256,7 @@ class NetSuiteSimulator:
     _admitted: int = attrs.field(init=False, default=0)
     _max_in_flight: int = attrs.field(init=False, default=0)
     _rate_limited: int = attrs.field(init=False, default=0)
+    _saturated_401s: int = attrs.field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
         if self.concurrency_limit < 1:
@@ -523,6 +527,7 @@ class NetSuiteSimulator:
             requests=tuple(self._log),
             max_in_flight=self._max_in_flight,
             rate_limited=self._rate_limited,
+            saturated_401s=self._saturated_401s,
             tokens_minted=self._auth.tokens_minted,
             created=dict(self._store.created),
         )
@@ -931,11 +936,7 @@ class NetSuiteSimulator:
             burst = injector.burst_status(index)
             slow = False
             if over:
-                self._rate_limited += 1
-                headers = {}
-                if self.faults.retry_after is not None:
-                    headers["retry-after"] = f"{self.faults.retry_after:g}"
-                response = _error(bodies.concurrency_exceeded(), headers)
+                response = await self._over_limit(index)
             elif burst is not None:
                 response = _error(bodies.server_error(burst))
             else:
@@ -965,6 +966,20 @@ class NetSuiteSimulator:
                     finished=self.clock.now(),
                 )
             )
+
+    async def _over_limit(self, index: int) -> httpx.Response:
+        """The answer to a request over the account's concurrency limit: the §5 429, or
+        the field fault's (slow) 401 INVALID_LOGIN when the plan injects it."""
+        if self.injector.invalid_login_when_saturated(index):
+            self._saturated_401s += 1
+            if self.faults.concurrency_invalid_login_delay > 0:
+                await self.clock.sleep(self.faults.concurrency_invalid_login_delay)
+            return _error(bodies.invalid_login())
+        self._rate_limited += 1
+        headers = {}
+        if self.faults.retry_after is not None:
+            headers["retry-after"] = f"{self.faults.retry_after:g}"
+        return _error(bodies.concurrency_exceeded(), headers)
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport that answers in-process, with latency, governance and faults.

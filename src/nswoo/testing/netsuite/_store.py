@@ -307,6 +307,14 @@ CREATE INDEX ix_transaction_entity ON "transaction" (entity);
 CREATE INDEX ix_transactionline_item ON transactionLine (item);
 """
 
+# The secondary indexes of the item tables (as in _DDL), dropped around a large bulk insert.
+_BULK_INDEXES = {
+    "ix_item_itemid": "CREATE INDEX ix_item_itemid ON item (itemid)",
+    "ix_item_externalid": "CREATE INDEX ix_item_externalid ON item (UPPER(externalid))",
+    "ix_ail_location": "CREATE INDEX ix_ail_location ON aggregateItemLocation (location)",
+}
+_BULK_THRESHOLD = 10_000
+
 _READ_ONLY_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
 )
@@ -492,34 +500,39 @@ class Store:
         today = self._today()
         items: list[tuple[object, ...]] = []
         balances: list[tuple[object, ...]] = []
-        ids: list[int] = []
         locations: set[int] = set()
         first = self._next_id["item"]
-        for offset, seed in enumerate(seeds):
-            item_id = first + offset
-            cost = None if seed.cost is None else float(Decimal(str(seed.cost)))
-            average = None if seed.average_cost is None else float(Decimal(str(seed.average_cost)))
+        item_id = first
+        for seed in seeds:
+            cost = None if seed.cost is None else float(seed.cost)
+            average = None if seed.average_cost is None else float(seed.average_cost)
             items.append(
                 (
                     item_id,
                     seed.itemid,
                     seed.display_name or seed.itemid,
                     seed.item_type,
-                    _flag(seed.inactive),
+                    "T" if seed.inactive else "F",
                     cost,
                     average,
                     today,
                 )
             )
+            valued = average or cost
             for location, on_hand in seed.on_hand.items():
-                locations.add(location)
-                balances.append((item_id, location, float(on_hand), average or cost, today))
-            ids.append(item_id)
+                balances.append((item_id, location, float(on_hand), valued, today))
+            locations.update(seed.on_hand)
+            item_id += 1
         for location in locations:
             self._require_location(location)
-        self._next_id["item"] = first + len(ids)
+        self._next_id["item"] = item_id
+        # A large batch inserts faster without the secondary indexes, built again after it
+        # in one sorted pass.
+        rebuild = _BULK_INDEXES if len(items) >= _BULK_THRESHOLD else {}
         self.db.execute("BEGIN")
         try:
+            for name in rebuild:
+                self.db.execute(f"DROP INDEX {name}")
             self.db.executemany(
                 "INSERT INTO item (id, itemid, displayname, itemtype, isinactive, cost,"
                 " averagecost, lastmodifieddate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -530,12 +543,14 @@ class Store:
                 " averagecostmli, lastquantityavailablechange) VALUES (?, ?, ?, ?, ?)",
                 balances,
             )
+            for statement in rebuild.values():
+                self.db.execute(statement)
         except BaseException:
             self.db.execute("ROLLBACK")
             self._next_id["item"] = first
             raise
         self.db.execute("COMMIT")
-        return ids
+        return list(range(first, item_id))
 
     def create_many(self, record: str, bodies_: Iterable[Mapping[str, Any]]) -> list[int]:
         """`create` for many bodies in one SQLite transaction; returns the new ids in order.

@@ -28,7 +28,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import attrs
@@ -58,6 +58,7 @@ __all__ = [
 
 Environment = Literal["prod", "sandbox"]
 AuthKind = Literal["m2m", "oauth2", "tba"]
+_V = TypeVar("_V")
 
 _REDACTED = "**********"
 _SHOWN_CHARS = 4
@@ -281,30 +282,32 @@ class Settings:
 
     def require_netsuite(self) -> NetSuiteSettings:
         """The NetSuite settings, or a `ConfigurationError` naming the variable to set."""
-        if self.netsuite is None:
-            raise ConfigurationError(
-                "NetSuite is not configured: set it and the credentials",
-                key=f"NS_{self.environment.upper()}_ACCOUNT_ID",
-            )
-        return self.netsuite
+        return self._required(
+            self.netsuite,
+            "NS",
+            "ACCOUNT_ID",
+            "NetSuite is not configured: set it and the credentials",
+        )
 
     def require_woocommerce(self) -> WooSettings:
         """The WooCommerce settings, or a `ConfigurationError` naming the variable to set."""
-        if self.woocommerce is None:
-            raise ConfigurationError(
-                "WooCommerce is not configured: set it and the consumer key/secret",
-                key=f"WOO_{self.environment.upper()}_URL",
-            )
-        return self.woocommerce
+        return self._required(
+            self.woocommerce,
+            "WOO",
+            "URL",
+            "WooCommerce is not configured: set it and the consumer key/secret",
+        )
 
     def require_config_path(self) -> str:
         """The mapping file's path, or a `ConfigurationError` naming the variable to set."""
-        if not self.config_path:
-            raise ConfigurationError(
-                "is required: point it at the TOML mapping file",
-                key=f"NSWOO_{self.environment.upper()}_CONFIG",
-            )
-        return self.config_path
+        return self._required(
+            self.config_path, "NSWOO", "CONFIG", "is required: point it at the TOML mapping file"
+        )
+
+    def _required(self, value: _V | None, system: str, suffix: str, message: str) -> _V:
+        if not value:
+            raise ConfigurationError(message, key=f"{system}_{self.environment.upper()}_{suffix}")
+        return value
 
 
 # ---------------------------------------------------------------------------------------------

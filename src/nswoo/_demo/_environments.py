@@ -80,6 +80,13 @@ def _environment_checks() -> Card:
         "refused": refused,
         "correct_settings_accepted": control_ok,
         "attempts": results,
+        "explain": [
+            f"{len(attempts)} start-ups tried with cross-wired settings (a sandbox account "
+            "under production variables, a sandbox pointed at the production host, ...): "
+            f"{refused} refused, each naming the variable at fault",
+            "the same settings without the mix-up were "
+            + ("accepted" if control_ok else "REFUSED as well"),
+        ],
     }
 
 

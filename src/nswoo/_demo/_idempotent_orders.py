@@ -6,6 +6,8 @@ from ._types import UNKNOWN_ALWAYS, UNKNOWN_LATER, Card, DemoRun, Scorecard
 
 __all__ = ["SCORECARD"]
 
+_KINDS = ("delivery", "duplicate", "redelivery")
+
 
 async def _score(run: DemoRun) -> Card:
     world, placed, config = run.world, run.placed, run.config
@@ -37,9 +39,46 @@ async def _score(run: DemoRun) -> Card:
         for letter in dead_letters
         if letter.order_id in expected_dead
     )
-    deliveries = world.woocommerce.deliveries
-    slow = sum(1 for r in world.netsuite.stats.requests if r.outcome == "timeout")
+    deliveries = [d for d in world.woocommerce.deliveries if d.kind != "ping"]
+    kinds = {kind: sum(1 for d in deliveries if d.kind == kind) for kind in _KINDS}
+    # A delivery attempt the simulator could not make at all (an injected outage) has no
+    # status; one the lossy path answered 503 for never reached the receiver either.
+    unreached = sum(1 for d in deliveries if d.status_code is None)
+    arrived = len(deliveries) - unreached - transport.lost
     stats = receiver.stats
+    rejected = sum(stats.rejected.values())
+    answered = stats.accepted + stats.duplicate + stats.ignored + rejected
+    slow = sum(1 for r in world.netsuite.stats.requests if r.outcome == "timeout")
+    unknown_sku = sum(
+        1
+        for o in final.values()
+        if {UNKNOWN_LATER, UNKNOWN_ALWAYS} & {line["sku"] for line in o["line_items"]}
+    )
+    ignored = sum(1 for o in final.values() if o["status"] not in config.statuses)
+    importable = len(final) - ignored - len(expected_dead)
+    sales_orders = sum(len(ids) for ids in by_woo.values())
+    replayed = replay.count("imported")
+    explain = [
+        f"{len(final)} orders placed = {importable} importable + {len(expected_dead)} importable "
+        f"but selling {UNKNOWN_ALWAYS}, which NetSuite never had + {ignored} in a status nswoo "
+        "does not import (pending, on-hold)",
+        f"{sales_orders} sales orders in NetSuite for the {importable} importable orders: "
+        f"{duplicates} duplicates, {len(missing)} missing, {len(wrongly_created)} created for "
+        "an order that should not have one",
+        f"{len(dead_letters)} dead letters left for the {len(expected_dead)} orders selling "
+        f"{UNKNOWN_ALWAYS}; {replayed} dead-lettered orders imported by the replay at the "
+        f"end ({UNKNOWN_LATER} was added to NetSuite mid-run)",
+        f"{len(deliveries)} webhook requests sent = {kinds['delivery']} deliveries + "
+        f"{kinds['duplicate']} duplicates (same delivery id) + {kinds['redelivery']} "
+        "redeliveries (same event, new delivery id)",
+        f"{transport.lost + unreached} of them never reached the receiver (answered 503 on the "
+        "way; WooCommerce does not retry them, so the polling backstop found those orders)",
+        f"{arrived} reached the receiver = {stats.accepted} stored + {stats.duplicate} dropped "
+        f"as already stored + {stats.ignored} ignored + {rejected} refused"
+        + ("" if arrived == answered else f" (does not add up: the receiver answered {answered})"),
+        f"{slow} sales-order or customer creates committed in NetSuite but answered too late "
+        "(slow commits): each was found by its external id, never sent again",
+    ]
     return {
         "ok": duplicates == 0
         and not missing
@@ -48,26 +87,30 @@ async def _score(run: DemoRun) -> Card:
         and reasons_ok,
         "injected": {
             "orders": len(placed),
-            "webhook_deliveries": sum(1 for d in deliveries if d.kind == "delivery"),
-            "duplicate_deliveries": sum(1 for d in deliveries if d.kind == "duplicate"),
-            "redeliveries": sum(1 for d in deliveries if d.kind == "redelivery"),
-            "deliveries_lost": transport.lost,
+            "webhook_deliveries": kinds["delivery"],
+            "duplicate_deliveries": kinds["duplicate"],
+            "redeliveries": kinds["redelivery"],
+            "deliveries_lost": transport.lost + unreached,
             "slow_commits": slow,
-            "orders_with_unknown_sku": sum(
-                1
-                for o in final.values()
-                if {UNKNOWN_LATER, UNKNOWN_ALWAYS} & {line["sku"] for line in o["line_items"]}
-            ),
+            "orders_with_unknown_sku": unknown_sku,
         },
-        "receiver": {"accepted": stats.accepted, "duplicates_dropped": stats.duplicate},
-        "sales_orders": sum(len(ids) for ids in by_woo.values()),
+        "receiver": {
+            "arrived": arrived,
+            "accepted": stats.accepted,
+            "duplicates_dropped": stats.duplicate,
+            "ignored": stats.ignored,
+            "refused": rejected,
+        },
+        "importable_orders": importable,
+        "sales_orders": sales_orders,
         "duplicate_sales_orders": duplicates,
         "importable_orders_missing": missing,
         "non_importable_orders_created": wrongly_created,
         "dead_letters": len(dead_letters),
         "dead_letters_expected": len(expected_dead),
-        "replayed_into_sales_orders": replay.count("imported"),
-        "ignored_orders": sum(1 for o in final.values() if o["status"] not in config.statuses),
+        "replayed_into_sales_orders": replayed,
+        "ignored_orders": ignored,
+        "explain": explain,
     }
 
 

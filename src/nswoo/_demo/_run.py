@@ -74,6 +74,17 @@ async def _poll(sync: OrderSync, reports: list[SyncReport]) -> None:
     reports.append(await sync.sync())
 
 
+async def _sample_cap(
+    limiter: LocalLimiter, world: SimWorld, samples: list[tuple[float, int]]
+) -> None:
+    """Note the limiter's cap each time it changes (read every 5 ms) until cancelled."""
+    while True:
+        cap = limiter.stats().cap
+        if cap != samples[-1][1]:
+            samples.append((world.clock.now(), cap))
+        await anyio.sleep(0.005)
+
+
 async def _drained(store: SqliteStore, *, limit: float = 60.0) -> None:
     """Wait until the inbox worker has finished every stored delivery (at most `limit` s)."""
     with anyio.fail_after(limit):
@@ -108,7 +119,10 @@ async def run_demo(  # noqa: PLR0915 - one linear script of the day, step by ste
     def stamp(line: str) -> None:
         say(f"[{time.monotonic() - started:5.1f}s] {line}")
 
-    rng = random.Random(options.seed)  # noqa: S311 - demo traffic, not cryptography
+    # One generator per source of randomness, each seeded from the seed alone, so that what
+    # one draws never shifts another's draws: the same seed injects the same faults.
+    rng = random.Random(f"{options.seed}:orders")  # noqa: S311 - demo traffic, not crypto
+    losses = random.Random(f"{options.seed}:receiver")  # noqa: S311 - likewise
     ns_faults = FaultPlan(
         seed=options.seed,
         latency=0.002,
@@ -135,57 +149,66 @@ async def run_demo(  # noqa: PLR0915 - one linear script of the day, step by ste
         store = await SqliteStore.open(str(Path(folder) / "nswoo-demo.db"))
         limiter = LocalLimiter(options.configured_cap)
         async with store, world.netsuite_client(limiter=limiter) as ns, world.woo_client() as woo:
-            sync = OrderSync(netsuite=ns, woocommerce=woo, store=store, config=config)
-            worker = InboxWorker(
-                store=store, order_sync=sync, owner="demo-worker", poll_interval=0.02, batch=25
-            )
-            assert world.woo_settings.webhook_secret is not None  # noqa: S101 - build_world sets it
-            receiver = WebhookReceiver(
-                store=store,
-                store_name=config.store,
-                secret=world.woo_settings.webhook_secret,
-                max_body_bytes=5_242_880,
-            )
-            for topic in ("order.created", "order.updated"):
-                world.woocommerce.subscribe(_RECEIVER_URL, topic)
-            transport = FlakyReceiverTransport(asgi_app(receiver), loss=0.04, rng=rng)
-            placed: list[dict[str, Any]] = []
-            reports: list[SyncReport] = []
-            stop = anyio.Event()
-            async with (
-                httpx.AsyncClient(transport=transport) as webhooks,
-                anyio.create_task_group() as tg,
-            ):
-                tg.start_soon(worker.run, stop)
-                per_wave = max(1, math.ceil(options.orders / options.waves))
-                for wave in range(options.waves):
-                    count = min(per_wave, options.orders - len(placed))
-                    if count <= 0:
-                        break
-                    _place_wave(world, rng, skus, placed, count)
-                    await world.woocommerce.deliver_pending(webhooks)
-                    if wave == options.waves // 2:
-                        # The polling backstop runs while the worker imports this wave: both
-                        # reach for the same orders, and the claims must settle it.
-                        tg.start_soon(_poll, sync, reports)
-                    if wave == options.waves * 2 // 3:
-                        world.netsuite.add_item(
-                            UNKNOWN_LATER, cost="0.40", locations={world.location_ids["Main"]: 500}
+            samples: list[tuple[float, int]] = [(world.clock.now(), limiter.stats().cap)]
+            async with anyio.create_task_group() as sampling:
+                sampling.start_soon(_sample_cap, limiter, world, samples)
+                sync = OrderSync(netsuite=ns, woocommerce=woo, store=store, config=config)
+                worker = InboxWorker(
+                    store=store, order_sync=sync, owner="demo-worker", poll_interval=0.02, batch=25
+                )
+                assert world.woo_settings.webhook_secret is not None  # noqa: S101 - build_world sets it
+                receiver = WebhookReceiver(
+                    store=store,
+                    store_name=config.store,
+                    secret=world.woo_settings.webhook_secret,
+                    max_body_bytes=5_242_880,
+                )
+                for topic in ("order.created", "order.updated"):
+                    world.woocommerce.subscribe(_RECEIVER_URL, topic)
+                transport = FlakyReceiverTransport(asgi_app(receiver), loss=0.04, rng=losses)
+                placed: list[dict[str, Any]] = []
+                reports: list[SyncReport] = []
+                stop = anyio.Event()
+                async with (
+                    httpx.AsyncClient(transport=transport) as webhooks,
+                    anyio.create_task_group() as tg,
+                ):
+                    tg.start_soon(worker.run, stop)
+                    per_wave = max(1, math.ceil(options.orders / options.waves))
+                    # A small run fills fewer waves than asked: the mid-run events (the
+                    # backstop poll, the late item) happen within the waves that do run.
+                    waves = min(options.waves, math.ceil(options.orders / per_wave))
+                    for wave in range(waves):
+                        count = min(per_wave, options.orders - len(placed))
+                        if count <= 0:
+                            break
+                        _place_wave(world, rng, skus, placed, count)
+                        await world.woocommerce.deliver_pending(webhooks)
+                        if wave == waves // 2:
+                            # The polling backstop runs while the worker imports this wave: both
+                            # reach for the same orders, and the claims must settle it.
+                            tg.start_soon(_poll, sync, reports)
+                        if wave == waves * 2 // 3:
+                            world.netsuite.add_item(
+                                UNKNOWN_LATER,
+                                cost="0.40",
+                                locations={world.location_ids["Main"]: 500},
+                            )
+                        await _drained(store)
+                        stamp(
+                            f"wave {wave + 1}/{waves}: {len(placed)} orders placed, "
+                            f"{len(world.netsuite.sales_orders_by_woo_id())} with a sales order, "
+                            f"{limiter.stats().rate_limited} requests answered 429 so far, "
+                            f"NetSuite cap {limiter.stats().cap} at once"
                         )
-                    await _drained(store)
-                    stamp(
-                        f"wave {wave + 1}/{options.waves}: {len(placed)} orders placed, "
-                        f"{len(world.netsuite.sales_orders_by_woo_id())} sales orders, "
-                        f"{limiter.stats().rate_limited} 429s, "
-                        f"limiter cap {limiter.stats().cap}"
-                    )
-                stop.set()
-            stamp("polling backstop: orders whose webhook never arrived")
-            reports.append(await sync.sync())
-            stamp("replaying dead letters")
-            replay = await sync.replay()
-            reports.append(replay)
-            dead_letters = await store.dead_letters.list(config.store)
+                    stop.set()
+                stamp("polling backstop: orders whose webhook never arrived")
+                reports.append(await sync.sync())
+                stamp("replaying dead letters")
+                replay = await sync.replay()
+                reports.append(replay)
+                dead_letters = await store.dead_letters.list(config.store)
+                sampling.cancel_scope.cancel()
             run = DemoRun(
                 options=options,
                 world=world,
@@ -203,6 +226,8 @@ async def run_demo(  # noqa: PLR0915 - one linear script of the day, step by ste
                 dead_letters=dead_letters,
                 elapsed=time.monotonic() - started,
                 stamp=stamp,
+                started_at=samples[0][0],
+                cap_samples=tuple(samples),
             )
             behaviours: dict[str, Card] = {}
             for scorecard in scorecards():

@@ -33,8 +33,16 @@ UNKNOWN_LATER = "GIFT-WRAP"  # sold in the store, added to NetSuite mid-run: rep
 UNKNOWN_ALWAYS = "OLD-CATALOG-7"  # sold in the store, never in NetSuite: stays dead-lettered
 
 Card = dict[str, Any]
-"""One behaviour's scorecard: `ok` (True, False, or None when not scored), `injected`
-(what the run did to provoke it), then what the simulators counted."""
+"""One behaviour's scorecard (the contract's `ok` and figures), by convention:
+
+- `ok`: True, False, or None when not scored;
+- `injected`: the faults the run provoked it with, decided by the seed alone (the same
+  `--seed` injects the same faults, run after run);
+- `timing_dependent`: figures that depend on timing too (token deaths, 429s, requests in
+  flight), which vary between runs with the same seed;
+- figures the simulators counted, each under a name that says what it counts;
+- `explain`: sentences saying what each figure counts and how related figures add up (the
+  text scorecard prints these)."""
 
 
 @attrs.frozen
@@ -101,6 +109,10 @@ class DemoRun:
         dead_letters: the dead letters left after the replay.
         elapsed: seconds from the start of the run to the end of the order day.
         stamp: prints a progress line.
+        started_at: the simulators' clock (`world.clock.now()`) when the run began; the
+            simulators log request times on that clock.
+        cap_samples: `(world.clock.now(), cap)` each time the NetSuite limiter's cap was
+            seen to change, starting with the configured cap (sampled every few ms).
     """
 
     options: DemoOptions
@@ -119,6 +131,8 @@ class DemoRun:
     dead_letters: Sequence[DeadLetter]
     elapsed: float
     stamp: Callable[[str], None]
+    started_at: float = 0.0
+    cap_samples: Sequence[tuple[float, int]] = ()
 
 
 @attrs.frozen

@@ -27,6 +27,12 @@ def _configure_sim(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--faults", default=None, help="a TOML or JSON fault plan file (default: no faults)"
     )
+    parser.add_argument(
+        "--auth",
+        choices=("m2m", "tba", "oauth2"),
+        default="m2m",
+        help="the NetSuite credentials to register and print (default: %(default)s)",
+    )
 
 
 def _sim(args: argparse.Namespace, ctx: Context) -> int:
@@ -39,7 +45,13 @@ def _sim(args: argparse.Namespace, ctx: Context) -> int:
     try:
         return int(
             anyio.run(
-                functools.partial(run_sim, port=args.port, faults_path=args.faults, stdout=stdout)
+                functools.partial(
+                    run_sim,
+                    port=args.port,
+                    faults_path=args.faults,
+                    stdout=stdout,
+                    auth=args.auth,
+                )
             )
         )
     except OSError as exc:

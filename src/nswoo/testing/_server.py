@@ -21,12 +21,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 import anyio
 import attrs
 
 from .._http import AsgiApp
+from ..errors import ConfigurationError
 from ._faults import FaultPlan, load_fault_plan
 from ._keys import generate_m2m_key_pair
 from .woocommerce._sim import ConnectionReset, WooSimulator
@@ -37,8 +38,11 @@ if TYPE_CHECKING:
     from .netsuite._sim import NetSuiteSimulator
 
 __all__ = [
+    "SIM_AUTH_KINDS",
     "DemoCatalog",
+    "SimCredentials",
     "SimulatorUrls",
+    "register_sim_credentials",
     "run_sim",
     "side_plans",
     "seed_demo_catalog",
@@ -48,6 +52,72 @@ __all__ = [
 
 _SIM_ACCOUNT = "1234567_SB1"
 _SIM_STORE = "sim"
+
+SimAuth = Literal["m2m", "tba", "oauth2"]
+SIM_AUTH_KINDS: tuple[SimAuth, ...] = ("m2m", "tba", "oauth2")
+"""The NetSuite credentials `nswoo sim --auth` can register and print (reference §1)."""
+
+
+@attrs.frozen(kw_only=True)
+class SimCredentials:
+    """Credentials registered with a NetSuite simulator, as `NS_<ENV>_*` variable values.
+
+    `variables` maps the variable suffix (`CLIENT_ID`, `TOKEN_SECRET`, ...) to its value;
+    for `m2m`, `private_key_pem` is written to a key file named by `PRIVATE_KEY_FILE`.
+    """
+
+    auth: SimAuth
+    variables: dict[str, str]
+    private_key_pem: str | None = attrs.field(default=None, repr=False)
+
+
+def register_sim_credentials(ns_sim: NetSuiteSimulator, auth: SimAuth) -> SimCredentials:
+    """Generate fresh credentials of kind `auth`, register them, and return them.
+
+    - `m2m`: an OAuth 2.0 client-credentials mapping with a new PS256 key pair (§1c);
+    - `tba`: a TBA consumer and token, signed HMAC-SHA256 with the account as realm (§1a),
+      what the common community NetSuite clients use;
+    - `oauth2`: an authorized application and a refresh token (§1b), not rotated, so every
+      process started against the same `nswoo sim` can refresh with it.
+
+    Raises:
+        ValueError: `auth` is not one of `SIM_AUTH_KINDS`.
+    """
+    if auth == "m2m":
+        client_id = "nswoo-sim-" + secrets.token_hex(8)
+        certificate_id = "sim-cert-" + secrets.token_hex(8)
+        private_pem, public_pem = generate_m2m_key_pair("PS256")
+        ns_sim.register_m2m_client(client_id, certificate_id, public_pem)
+        return SimCredentials(
+            auth="m2m",
+            variables={"CLIENT_ID": client_id, "CERTIFICATE_ID": certificate_id},
+            private_key_pem=private_pem,
+        )
+    if auth == "tba":
+        values = {
+            "CONSUMER_KEY": "sim-consumer-" + secrets.token_hex(16),
+            "CONSUMER_SECRET": secrets.token_hex(32),
+            "TOKEN_ID": "sim-token-" + secrets.token_hex(16),
+            "TOKEN_SECRET": secrets.token_hex(32),
+        }
+        ns_sim.register_tba(
+            values["CONSUMER_KEY"],
+            values["CONSUMER_SECRET"],
+            values["TOKEN_ID"],
+            values["TOKEN_SECRET"],
+        )
+        return SimCredentials(auth="tba", variables=values)
+    if auth == "oauth2":
+        values = {
+            "CLIENT_ID": "nswoo-sim-app-" + secrets.token_hex(8),
+            "CLIENT_SECRET": secrets.token_hex(32),
+            "REFRESH_TOKEN": secrets.token_urlsafe(48),
+        }
+        ns_sim.register_oauth2_client(
+            values["CLIENT_ID"], values["CLIENT_SECRET"], values["REFRESH_TOKEN"], rotate=False
+        )
+        return SimCredentials(auth="oauth2", variables=values)
+    raise ValueError(f"auth must be one of {', '.join(SIM_AUTH_KINDS)}, got {auth!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -242,28 +312,44 @@ def sim_exports(
     woo_sim: WooSimulator,
     urls: SimulatorUrls,
     catalog: DemoCatalog,
-    client_id: str,
-    certificate_id: str,
-    private_key_pem: str,
     directory: Path,
+    credentials: SimCredentials | None = None,
+    client_id: str | None = None,
+    certificate_id: str | None = None,
+    private_key_pem: str | None = None,
 ) -> list[str]:
-    """Write the private key and the TOML config into `directory`; return the export lines.
+    """Write the TOML config (and an M2M key file) into `directory`; return the export lines.
 
     One `export NAME=VALUE` per variable that points nswoo's sandbox environment at the
-    simulators, values quoted with `shlex.quote`. The key file is readable by its owner only.
+    simulators, values quoted with `shlex.quote`: `NS_SANDBOX_AUTH` and the variables of the
+    kind in `credentials` (see `register_sim_credentials`). Without `credentials`,
+    `client_id`, `certificate_id` and `private_key_pem` describe an M2M mapping already
+    registered. The key file is readable by its owner only.
+
+    Raises:
+        ValueError: neither `credentials` nor all three M2M values were given.
     """
-    key_file = directory / "netsuite-m2m-key.pem"
-    key_file.write_text(private_key_pem)
-    key_file.chmod(0o600)
+    if credentials is None:
+        if client_id is None or certificate_id is None or private_key_pem is None:
+            raise ValueError("pass credentials, or client_id, certificate_id and private_key_pem")
+        credentials = SimCredentials(
+            auth="m2m",
+            variables={"CLIENT_ID": client_id, "CERTIFICATE_ID": certificate_id},
+            private_key_pem=private_key_pem,
+        )
+    netsuite = {f"NS_SANDBOX_{name}": value for name, value in credentials.variables.items()}
+    if credentials.private_key_pem is not None:
+        key_file = directory / "netsuite-m2m-key.pem"
+        key_file.write_text(credentials.private_key_pem)
+        key_file.chmod(0o600)
+        netsuite["NS_SANDBOX_PRIVATE_KEY_FILE"] = str(key_file)
     config_file = directory / "nswoo-sim.toml"
     config_file.write_text(_config_toml(catalog))
     values = {
         "NS_SANDBOX_ACCOUNT_ID": ns_sim.account_id,
         "NS_SANDBOX_BASE_URL": urls.netsuite,
-        "NS_SANDBOX_AUTH": "m2m",
-        "NS_SANDBOX_CLIENT_ID": client_id,
-        "NS_SANDBOX_CERTIFICATE_ID": certificate_id,
-        "NS_SANDBOX_PRIVATE_KEY_FILE": str(key_file),
+        "NS_SANDBOX_AUTH": credentials.auth,
+        **netsuite,
         "WOO_SANDBOX_URL": urls.woocommerce,
         "WOO_SANDBOX_CONSUMER_KEY": woo_sim.consumer_key,
         "WOO_SANDBOX_CONSUMER_SECRET": woo_sim.consumer_secret,
@@ -291,8 +377,13 @@ def side_plans(plan: FaultPlan) -> tuple[FaultPlan, FaultPlan]:
     return derived("netsuite"), derived("woocommerce")
 
 
-async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: TextIO) -> int:
+async def run_sim(
+    *, port: int = 0, faults_path: str | None = None, stdout: TextIO, auth: SimAuth = "m2m"
+) -> int:
     """Run both seeded simulators on loopback, print the exports, serve until SIGTERM/SIGINT.
+
+    `auth` chooses the NetSuite credentials registered and printed: `m2m` (default), `tba`
+    or `oauth2` (`register_sim_credentials`).
 
     NetSuite listens on `port` and WooCommerce on `port + 1` (0: two free ports). The key file
     and config live in a temporary directory removed on exit. The fault plan is split with
@@ -302,17 +393,17 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
         0 after a clean shutdown.
 
     Raises:
-        ConfigurationError: the fault plan file is unreadable or invalid.
+        ConfigurationError: the fault plan file is unreadable or invalid, or `auth` is not
+            m2m, tba or oauth2.
         OSError: a port is taken.
     """
     from .netsuite._sim import NetSuiteSimulator
 
     ns_plan, woo_plan = side_plans(load_fault_plan(faults_path) if faults_path else FaultPlan())
+    if auth not in SIM_AUTH_KINDS:
+        raise ConfigurationError(f"must be one of {', '.join(SIM_AUTH_KINDS)}", key="--auth")
     ns_sim = NetSuiteSimulator(_SIM_ACCOUNT, faults=ns_plan)
-    client_id = "nswoo-sim-" + secrets.token_hex(8)
-    certificate_id = "sim-cert-" + secrets.token_hex(8)
-    private_pem, public_pem = generate_m2m_key_pair("PS256")
-    ns_sim.register_m2m_client(client_id, certificate_id, public_pem)
+    credentials = register_sim_credentials(ns_sim, auth)
     woo_port = port + 1 if port else 0
     woo_url = f"http://127.0.0.1:{woo_port}" if woo_port else "http://127.0.0.1"
     woo_sim = WooSimulator(
@@ -338,9 +429,7 @@ async def run_sim(*, port: int = 0, faults_path: str | None = None, stdout: Text
                 woo_sim=woo_sim,
                 urls=urls,
                 catalog=catalog,
-                client_id=client_id,
-                certificate_id=certificate_id,
-                private_key_pem=private_pem,
+                credentials=credentials,
                 directory=Path(tmp),
             )
             stdout.write("\n".join(lines) + "\n")

@@ -37,6 +37,7 @@ from ._world import DEFAULT_CATALOG as DEFAULT_CATALOG
 from ._world import CatalogItem as CatalogItem
 from ._world import SimWorld as SimWorld
 from ._world import build_world as build_world
+from .netsuite._sim import ItemSeed as ItemSeed
 from .netsuite._sim import NetSuiteSimStats as NetSuiteSimStats
 from .netsuite._sim import NetSuiteSimulator as NetSuiteSimulator
 from .netsuite._sim import SimRequest as SimRequest
@@ -56,6 +57,7 @@ __all__ = [
     "FakeClock",
     "FaultInjector",
     "FaultPlan",
+    "ItemSeed",
     "MemoryStore",
     "NetSuiteSimStats",
     "NetSuiteSimulator",

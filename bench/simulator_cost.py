@@ -46,8 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, table
 
-from nswoo.testing import NetSuiteSimulator
-from nswoo.testing import ItemSeed
+from nswoo.testing import ItemSeed, NetSuiteSimulator
 
 SO = "/services/rest/record/v1/salesOrder"
 CUSTOMERS = "/services/rest/record/v1/customer"

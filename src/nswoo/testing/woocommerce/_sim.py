@@ -18,7 +18,7 @@ import math
 import re
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -1408,7 +1408,15 @@ class WooSimulator:
         statuses = call.param_list("status") or ["any"]
         stock_status = call.param("stock_status")
         rows = []
-        for item in self._store.items.values():
+        items = self._store.items
+        if parent_id is None:
+            candidates: Iterable[_Item] = items.values()
+        else:
+            # A parent's variations are its children: no need to look at every item.
+            parent = items.get(parent_id)
+            children = parent.children if parent is not None else []
+            candidates = [items[child] for child in children if child in items]
+        for item in candidates:
             if parent_id is None:
                 # §3: a `sku` filter searches products and variations; otherwise only products.
                 if item.type == "variation" and skus is None:

@@ -40,6 +40,12 @@ from ._records import WooRefund as WooRefund
 from ._records import WooShippingLine as WooShippingLine
 from ._records import WooTaxLine as WooTaxLine
 from ._records import WooVariation as WooVariation
+from ._webhook_admin import EnsureResult as EnsureResult
+from ._webhook_admin import WebhookCheck as WebhookCheck
+from ._webhook_admin import WebhookProblem as WebhookProblem
+from ._webhook_admin import WooWebhook as WooWebhook
+from ._webhook_admin import check_webhooks as check_webhooks
+from ._webhook_admin import ensure_webhooks as ensure_webhooks
 from ._webhooks import DEFAULT_MAX_BODY_BYTES as DEFAULT_MAX_BODY_BYTES
 from ._webhooks import Delivery as Delivery
 from ._webhooks import Ping as Ping
@@ -52,11 +58,14 @@ __all__ = [
     "BatchResult",
     "DEFAULT_MAX_BODY_BYTES",
     "Delivery",
+    "EnsureResult",
     "ManageStock",
     "PAGE_SIZE",
     "Patch",
     "Ping",
     "StockUpdate",
+    "WebhookCheck",
+    "WebhookProblem",
     "WooAddress",
     "WooClient",
     "WooCouponLine",
@@ -70,8 +79,11 @@ __all__ = [
     "WooShippingLine",
     "WooTaxLine",
     "WooVariation",
+    "WooWebhook",
     "check_store",
+    "check_webhooks",
     "dumps",
+    "ensure_webhooks",
     "loads",
     "probe",
     "sign_body",

@@ -31,6 +31,7 @@ from ..limits._local import Limiter, LocalLimiter
 from ._convert import dumps, loads, structure_order, structure_product, structure_variation
 from ._faults import is_too_large, translate
 from ._records import WooOrder, WooProduct, WooVariation
+from ._webhook_admin import WebhookStatus, WooWebhook, read_webhook
 
 __all__ = [
     "BATCH_LIMIT",
@@ -711,6 +712,73 @@ class WooClient:
             failed.extend(result.failed)
             pending = pending[len(chunk) :]
         return BatchResult(succeeded=tuple(succeeded), failed=tuple(failed), requests=requests)
+
+    # -- webhooks ---------------------------------------------------------------------------
+
+    async def list_webhooks(self) -> list[WooWebhook]:
+        """Every webhook on the store, whatever its status, oldest id first.
+
+        `GET webhooks?status=all` (the default), paged like any collection. WooCommerce
+        answers only keys of users who may manage WooCommerce; the answer never holds a
+        webhook's secret (see `nswoo.woocommerce.ensure_webhooks`).
+
+        Raises:
+            ApiError: as the pipeline raises; `ResponseInvalid` for an unreadable webhook.
+        """
+        params = {"per_page": str(PAGE_SIZE), "orderby": "id", "order": "asc"}
+        hooks: dict[int, WooWebhook] = {}
+        async for items, context in self._pages("webhooks", params):
+            for item in items:
+                hook = read_webhook(item, context)
+                hooks.setdefault(hook.id, hook)
+        return list(hooks.values())
+
+    async def create_webhook(
+        self, *, topic: str, delivery_url: str, secret: str, name: str = ""
+    ) -> WooWebhook:
+        """Create an active webhook (`POST webhooks`); WooCommerce pings its URL (§8).
+
+        Not retried blind after a lost answer (a second POST would make a second webhook):
+        such a failure raises `OutcomeUnknown`, and listing the webhooks tells.
+
+        Raises:
+            ApiError: e.g. 400 `woocommerce_rest_shop_webhook_invalid_topic` or
+                `..._invalid_delivery_url`, 401 for a key without write access.
+        """
+        body = {"name": name, "topic": topic, "delivery_url": delivery_url, "secret": secret}
+        request = self._request("POST", "webhooks", body=body)
+        response = await self.pipeline.send(request, idempotent=False)
+        return read_webhook(self._json(response), error_context(response, "woocommerce"))
+
+    async def update_webhook(
+        self,
+        webhook_id: int,
+        *,
+        status: WebhookStatus | None = None,
+        delivery_url: str | None = None,
+        secret: str | None = None,
+        name: str | None = None,
+        topic: str | None = None,
+    ) -> WooWebhook:
+        """Change the fields given (`PUT webhooks/<id>`); the others stay.
+
+        Setting `status="active"` re-enables a webhook WooCommerce disabled after failed
+        deliveries. Idempotent: each field is set to a value, so a retry is harmless.
+
+        Raises:
+            ApiError: e.g. 400 `woocommerce_rest_shop_webhook_invalid_id` for an unknown id.
+        """
+        fields = {
+            "status": status,
+            "delivery_url": delivery_url,
+            "secret": secret,
+            "name": name,
+            "topic": topic,
+        }
+        body = {k: v for k, v in fields.items() if v is not None}
+        request = self._request("PUT", f"webhooks/{int(webhook_id)}", body=body)
+        response = await self.pipeline.send(request)
+        return read_webhook(self._json(response), error_context(response, "woocommerce"))
 
 
 def _too_large_item(item_id: int, exc: ApiError) -> BatchItemError:

@@ -191,3 +191,51 @@ def test_a_corrupt_store_is_refused_and_left_alone(tmp_path: Path) -> None:
     assert "corrupt" in message or "not an sqlite database" in message
     assert store.read_bytes() == garbage
     assert held == {}
+
+
+def test_refused_credentials_end_orders_sync_with_one_line_and_exit_4(tmp_path: Path) -> None:
+    """A wrong consumer secret: one line naming WooCommerce, the cause and the real
+    variables, exit 4; with `--json` the error is typed `AuthenticationError`. Before: ~70
+    lines of ExceptionGroup and exit 3.
+    """
+    with running_sim() as exports:
+        env = cli_environ(exports, tmp_path / "nswoo.db")
+        env["WOO_SANDBOX_CONSUMER_SECRET"] = "cs_wrong"
+        text = run_nswoo(env, "orders", "sync", "--env", "sandbox")
+        as_json = run_nswoo(env, "orders", "sync", "--env", "sandbox", "--json")
+
+    assert text.returncode == 4, text.stderr
+    [line] = text.stderr.splitlines()
+    assert line.startswith("nswoo: error: WooCommerce: ")
+    assert "WOO_SANDBOX_CONSUMER_SECRET" in line
+    assert "<ENV>" not in line
+    assert as_json.returncode == 4
+    error = json.loads(as_json.stdout)["error"]
+    assert error["type"] == "AuthenticationError"
+    assert error["system"] == "woocommerce"
+    assert as_json.stderr == ""
+
+
+def test_sync_reports_each_dead_letter_once_and_progress_when_asked(tmp_path: Path) -> None:
+    """The report lists a dead letter on stdout and nothing repeats it on stderr; with
+    `--progress` (stderr not a terminal) stderr carries `handled/read` lines only.
+    """
+    with running_sim() as exports:
+        with woo_http(exports) as woo:
+            lamp = add_product(woo, "LAMP-ONCE")
+            bad = place_order(woo, [(lamp, 1)])
+        env = cli_environ(exports, tmp_path / "nswoo.db")
+        quiet = run_nswoo(env, "orders", "sync", "--env", "sandbox")
+        shown = run_nswoo(
+            env, "orders", "replay", "--env", "sandbox", "--progress", "--log-level", "warning"
+        )
+
+    assert quiet.returncode == 3, quiet.stderr
+    assert quiet.stdout.count(f"order {bad['id']}:") == 1
+    assert quiet.stdout.count("LAMP-ONCE") == 1
+    assert quiet.stderr == ""
+    assert shown.returncode == 3, shown.stderr
+    progress = shown.stderr.splitlines()
+    assert progress, "no progress line"
+    assert all(line.startswith("orders replay: ") for line in progress), progress
+    assert progress[-1].endswith("orders handled")

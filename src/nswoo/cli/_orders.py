@@ -3,35 +3,74 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 
 import anyio
 
-from ..orders._sync import SyncReport
+from ..orders._sync import OrderSync, SyncReport
 from ._options import parse_since
+from ._progress import add_progress_option, cap_list, progress_for
 from ._runtime import open_runtime
 from ._types import Command, Context, ExitCode
 
 __all__ = ["COMMANDS"]
 
 
+_LISTED = 20
+"""Orders a report lists by id at most; the rest are counted (`and N more`)."""
+
+
 def _print_report(ctx: Context, report: SyncReport, verb: str) -> int:
-    data = report.to_dict()
+    """Print a run's report (its own JSON with `--json`) and return the exit code: 3 when
+    orders were dead-lettered (a person must look), else 4 when orders were kept because a
+    system could not be reached (the next run tries them again), else 0.
+    """
     if ctx.json:
-        ctx.write_json(data)
+        # The library's own serialisation, so scripts and the CLI read the same object.
+        ctx.write(report.to_json())
     else:
-        ctx.write(
-            f"{verb}: {data['imported']} imported, {data['already_imported']} already imported, "
-            f"{data['ignored']} ignored, {data['dead_lettered']} dead-lettered"
-            + (f", {data['deferred']} held by another worker" if data["deferred"] else "")
-            + (
-                f", {data['kept_dead_letters']} left for orders replay"
-                if data["kept_dead_letters"]
-                else ""
-            )
+        for line in _report_lines(report, verb):
+            ctx.write(line)
+    if report.dead_letters:
+        return ExitCode.FAILED
+    if report.count("retrying"):
+        return ExitCode.UNREACHABLE
+    return ExitCode.OK
+
+
+def _report_lines(report: SyncReport, verb: str) -> list[str]:
+    data = report.to_dict()
+    counts = [
+        f"{data['imported']} imported",
+        f"{data['already_imported']} already imported",
+        f"{data['ignored']} ignored",
+        f"{data['dead_lettered']} dead-lettered",
+    ]
+    if data["total_differs"]:
+        counts[-1] += f" ({data['total_differs']} booked with a total that differs)"
+    if data["retrying"]:
+        counts.append(f"{data['retrying']} kept for the next run")
+    if data["deferred"]:
+        counts.append(f"{data['deferred']} held by another worker")
+    if data["kept_dead_letters"]:
+        counts.append(f"{data['kept_dead_letters']} dead-lettered earlier, retried on schedule")
+    lines = [f"{verb}: {', '.join(counts)}"]
+    if report.dead_letters:
+        lines.append("dead-lettered:")
+        lines += cap_list(
+            [f"  order {r.order_id}: {r.reason}" for r in report.dead_letters],
+            _LISTED,
+            "nswoo orders dead-letters lists them all",
         )
-        for result in report.dead_letters:
-            ctx.write(f"  order {result.order_id}: {result.reason}")
-    return ExitCode.FAILED if report.dead_letters else ExitCode.OK
+    retrying = [r for r in report.results if r.outcome == "retrying"]
+    if retrying:
+        lines.append("kept for the next run:")
+        lines += cap_list(
+            [f"  order {r.order_id}: {r.reason}" for r in retrying],
+            _LISTED,
+            "the next run tries them all again",
+        )
+    return lines
 
 
 def _configure_sync(parser: argparse.ArgumentParser) -> None:
@@ -41,26 +80,38 @@ def _configure_sync(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="poll orders modified after this ISO 8601 time (default: the stored cursor)",
     )
+    add_progress_option(parser)
+
+
+def _run_orders(
+    args: argparse.Namespace,
+    ctx: Context,
+    verb: str,
+    job: Callable[[OrderSync], Awaitable[SyncReport]],
+) -> int:
+    settings = ctx.settings()
+    progress = progress_for(args, ctx, verb)
+
+    def show(handled: int, read: int) -> None:
+        progress.update(handled, read, "orders handled")
+
+    async def go() -> SyncReport:
+        async with open_runtime(settings) as runtime:
+            return await job(runtime.order_sync(progress=show))
+
+    try:
+        report = anyio.run(go)
+    finally:
+        progress.close()
+    return _print_report(ctx, report, verb)
 
 
 def _orders_sync(args: argparse.Namespace, ctx: Context) -> int:
-    settings = ctx.settings()
-
-    async def go() -> SyncReport:
-        async with open_runtime(settings) as runtime:
-            return await runtime.order_sync().sync(since=args.since)
-
-    return _print_report(ctx, anyio.run(go), "orders sync")
+    return _run_orders(args, ctx, "orders sync", lambda sync: sync.sync(since=args.since))
 
 
 def _orders_replay(args: argparse.Namespace, ctx: Context) -> int:
-    settings = ctx.settings()
-
-    async def go() -> SyncReport:
-        async with open_runtime(settings) as runtime:
-            return await runtime.order_sync().replay()
-
-    return _print_report(ctx, anyio.run(go), "orders replay")
+    return _run_orders(args, ctx, "orders replay", lambda sync: sync.replay())
 
 
 def _orders_dead_letters(args: argparse.Namespace, ctx: Context) -> int:
@@ -104,8 +155,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         path=("orders", "replay"),
-        help="retry dead-lettered orders",
+        help="retry dead-lettered orders now",
         run=_orders_replay,
+        configure=add_progress_option,
     ),
     Command(
         path=("orders", "dead-letters"),

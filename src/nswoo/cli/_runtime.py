@@ -8,7 +8,7 @@ can never serve both sandbox and production.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import attrs
@@ -130,14 +130,15 @@ class Runtime:
     woocommerce: WooClient
     clock: Clock
 
-    def order_sync(self) -> OrderSync:
-        """An `OrderSync` over this runtime's clients and store."""
+    def order_sync(self, *, progress: Callable[[int, int], None] | None = None) -> OrderSync:
+        """An `OrderSync` over this runtime's clients and store (`progress`: see OrderSync)."""
         return OrderSync(
             netsuite=self.netsuite,
             woocommerce=self.woocommerce,
             store=self.store,
             config=self.config.orders,
             clock=self.clock,
+            progress=progress,
         )
 
     async def aclose(self) -> None:

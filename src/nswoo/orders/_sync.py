@@ -50,7 +50,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -283,6 +283,8 @@ class OrderSync:
             later is seen at once). 0 turns the cache off.
         retry_policy: when an order failing for transient reasons is dead-lettered.
         batch_size: orders gathered and decided together (1-1000; a SuiteQL `IN` list).
+        progress: called as `progress(handled, read)` after each batch of a run, with the
+            orders handled and the orders read so far (for a progress display; keep it cheap).
     """
 
     def __init__(
@@ -302,6 +304,7 @@ class OrderSync:
         item_cache_seconds: float = 300.0,
         retry_policy: RetryPolicy | None = None,
         batch_size: int = _BATCH,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if not 0 < batch_size <= 1000:
             raise ValueError("batch_size must be between 1 and 1000")
@@ -319,6 +322,7 @@ class OrderSync:
         self.item_cache_seconds = item_cache_seconds
         self.retry_policy = retry_policy or RetryPolicy()
         self.batch_size = batch_size
+        self.progress = progress
         self._items: dict[str, tuple[int, float]] = {}
 
     @property
@@ -827,13 +831,16 @@ class OrderSync:
         results: dict[int, ImportResult] = {}
         fatal: list[BaseException] = []
         send, receive = anyio.create_memory_object_stream[list[WooOrder]](1)
+        read_so_far = 0
 
         async def read() -> None:
+            nonlocal read_so_far
             # Reads (pages) ahead of the import, one batch in hand at most.
             try:
                 async with send:
                     batch: list[WooOrder] = []
                     async for order in _aiter(orders):
+                        read_so_far += 1
                         batch.append(order)
                         if len(batch) >= self.batch_size:
                             await send.send(batch)
@@ -851,6 +858,8 @@ class OrderSync:
                         fresh = [order for order in batch if order.id not in results]
                         for result in await self._import_batch(fresh, scheduled=scheduled):
                             results[result.order_id] = result
+                        if self.progress is not None:
+                            self.progress(len(results), read_so_far)
             except Exception as exc:
                 fatal.append(exc)
                 tg.cancel_scope.cancel()

@@ -364,6 +364,11 @@ def asgi_app(receiver: WebhookReceiver) -> AsgiApp:
       503 when the store cannot be read.
     - other paths: 404; other methods on these paths: 405 with `Allow`.
 
+    The paths are relative to where the app is mounted: under `app.mount("/nswoo", ...)`
+    in Starlette or FastAPI, behind `uvicorn --root-path /nswoo`, or under a prefix in a
+    Django ASGI project, WooCommerce posts to `/nswoo/webhooks/woocommerce` (the scope's
+    `root_path` is honoured, see `route_path`).
+
     `lifespan` messages are acknowledged, so servers run with `lifespan="on"` start cleanly.
 
     Example:
@@ -387,7 +392,7 @@ class _ReceiverApp:
             if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
             return
-        path, method = scope["path"], scope["method"]
+        path, method = route_path(scope), scope["method"]
         if path == WEBHOOK_PATH:
             if method != "POST":
                 await _respond(send, _not_allowed(), extra=[(b"allow", b"POST")])
@@ -399,7 +404,9 @@ class _ReceiverApp:
                 return
             await _respond(send, await self._health(), head=method == "HEAD")
         else:
-            await _respond(send, ReceiverResponse(404, {"status": "not_found", "path": path}))
+            await _respond(
+                send, ReceiverResponse(404, {"status": "not_found", "path": scope["path"]})
+            )
 
     async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.receiver.max_body_bytes
@@ -444,6 +451,22 @@ class _ReceiverApp:
                 "deliveries": self.receiver.stats.to_json(),
             },
         )
+
+
+def route_path(scope: Scope) -> str:
+    """The request path below where the app is mounted (`root_path`).
+
+    The ASGI spec (HTTP scope, and its WSGI-compatibility section: `PATH_INFO` is `path`
+    with `root_path` removed) has `path` include `root_path`; Starlette's `Mount` (since
+    0.35, encode/starlette#2400), uvicorn's `--root-path` and Django build scopes that way.
+    Some older mounters strip the prefix from `path` themselves, so a `path` that does not
+    start with `root_path` is taken as already relative.
+    """
+    path: str = scope["path"]
+    root = str(scope.get("root_path") or "").rstrip("/")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
 
 
 async def _read_body(receive: Receive, body: bytearray, limit: int) -> bool | None:

@@ -303,9 +303,10 @@ async def test_skus_that_need_quoting(store: Store) -> None:
 
 
 async def test_negative_stock_and_a_sku_on_two_products_are_reported(store: Store) -> None:
-    """Negative on hand counts as units owed and is named; a SKU two products share is not
-    pushed and is named."""
+    """Negative on hand counts as units owed and is named; a SKU two products, or two
+    NetSuite items, share is not pushed and is named."""
     world = make_world()
+    world.netsuite.add_item("MUG-RED", cost=None, locations={world.location_ids["Main"]: 5})
     world.netsuite.set_on_hand(world.item_ids["MUG-BLUE"], world.location_ids["Overflow"], -4)
     # WooCommerce refuses a duplicate SKU on save (reference §6), but imports and plugins
     # writing the database directly leave them behind; the simulator is edited the same way.
@@ -315,6 +316,8 @@ async def test_negative_stock_and_a_sku_on_two_products_are_reported(store: Stor
     kinds = {(p.subject, p.kind) for p in report.problems}
     assert ("MUG-BLUE", "negative_on_hand") in kinds
     assert ("CAP", "duplicate_sku_woocommerce") in kinds
+    assert ("MUG-RED", "duplicate_sku_netsuite") in kinds
+    assert not any(w.sku == "MUG-RED" for w in world.woocommerce.stock_writes)
     assert world.woocommerce.stock_of("MUG-BLUE") == 40 - 4 - 1
     assert not any(w.sku == "CAP" for w in world.woocommerce.stock_writes)
 

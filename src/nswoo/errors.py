@@ -277,7 +277,7 @@ class AuthenticationError(ApiError):
 
     def _summary(self) -> str:
         base = self.detail or "authentication failed"
-        return f"{base}. {self.hint}" if self.hint else base
+        return f"{base.rstrip('.')}. {self.hint}" if self.hint else base
 
 
 class PermissionDenied(ApiError):

@@ -149,3 +149,17 @@ def test_several_errors_in_a_group_report_the_first_nswoo_error_and_count_the_re
     assert err.getvalue().splitlines() == [
         f"nswoo: error: {down}; check NS_PROD_ACCOUNT_ID (and 1 more error)"
     ]
+
+
+def test_a_service_message_ending_in_a_full_stop_is_not_doubled() -> None:
+    """WooCommerce says "Consumer secret is invalid." and nswoo adds its hint: one full
+    stop between them, not "invalid.. Check".
+    """
+    refused = AuthenticationError(
+        "Consumer secret is invalid.",
+        hint="Check WOO_<ENV>_CONSUMER_SECRET",
+        system="woocommerce",
+        status=401,
+    )
+    assert "invalid. Check WOO_<ENV>_CONSUMER_SECRET" in str(refused)
+    assert ".." not in str(refused)

@@ -33,14 +33,13 @@ from __future__ import annotations
 import logging
 import math
 import signal
-import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from .._http._asgi import AsgiApp
+from .._http._server import listening_socket, signal_free_server, wait_started
 from ..orders._inbox import InboxWorker
 from ..orders._receiver import WebhookReceiver, asgi_app
 
@@ -184,24 +183,13 @@ async def serve(
         ...     partial(serve, receiver=receiver, worker=worker, host="127.0.0.1", port=8000)
         ... )
     """
-    try:
-        import uvicorn
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("webhooks serve needs uvicorn: pip install 'nswoo[server]'") from exc
-
-    class _Server(uvicorn.Server):
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            # serve() owns SIGTERM/SIGINT so it can stop the worker too; uvicorn must not
-            # take them (it would also re-raise them after shutdown).
-            yield
-
     # Bind before uvicorn starts, so port 0 gives a known port and a taken port fails here.
     config = server_config(asgi_app(receiver), host=host, port=port, header_timeout=header_timeout)
-    sock = _listening_socket(host, port)
+    sock = listening_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     config.port = bound_port
-    server = _Server(config)
+    # serve() owns SIGTERM/SIGINT so it can stop the worker too.
+    server = signal_free_server(config, what="webhooks serve")
     stop = anyio.Event()
     signalled = False
 
@@ -235,26 +223,10 @@ async def serve(
             async with anyio.create_task_group() as work:
                 work.start_soon(run_http)
                 work.start_soon(worker.run, stop)
-                # uvicorn offers no "started" event, only the flag.
-                while not server.started and not stop.is_set():  # noqa: ASYNC110
-                    await anyio.sleep(0.01)
+                await wait_started(server, gave_up=stop.is_set)
                 if server.started and ready is not None:
                     ready(bound_host, bound_port)
             outer.cancel_scope.cancel()  # both finished: stop watching for signals
     finally:
         sock.close()
     return 0
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock

@@ -15,10 +15,9 @@ import logging
 import secrets
 import shlex
 import signal
-import socket
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
@@ -27,6 +26,7 @@ import anyio
 import attrs
 
 from .._http import AsgiApp
+from .._http._server import listening_socket, running, signal_free_server
 from ..errors import ConfigurationError
 from ._faults import FaultPlan, load_fault_plan
 from ._keys import generate_m2m_key_pair
@@ -145,17 +145,6 @@ class DemoCatalog:
     skus: tuple[str, ...]
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    # Bind before uvicorn starts so port 0 yields a known free port and no race remains.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
 class _ResetFilter(logging.Filter):
     """Hide the traceback uvicorn logs when a simulator drops a connection on purpose."""
 
@@ -203,16 +192,18 @@ async def serve_simulators(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("serving simulators needs uvicorn: pip install 'nswoo[server]'") from exc
 
-    class _Server(uvicorn.Server):
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            # The caller owns signals; uvicorn must not take SIGINT/SIGTERM from it.
-            with nullcontext():
-                yield
-
-    sockets = [_listening_socket(host, ns_port), _listening_socket(host, woo_port)]
+    first = listening_socket(host, ns_port)
+    try:
+        second = listening_socket(host, woo_port)
+    except OSError:
+        first.close()
+        raise
+    sockets = [first, second]
     servers = [
-        _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        signal_free_server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False),
+            what="serving the simulators",
+        )
         for app in (netsuite_app, woo_app)
     ]
     urls = []
@@ -220,23 +211,9 @@ async def serve_simulators(
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         urls.append(f"http://{shown}:{bound_port}")
-    try:
-        with _quiet_resets():
-            async with anyio.create_task_group() as tg:
-                for server, sock in zip(servers, sockets, strict=True):
-                    tg.start_soon(server.serve, [sock])
-                while not all(s.started for s in servers):
-                    if any(s.should_exit for s in servers):
-                        break
-                    await anyio.sleep(0.01)
-                try:
-                    yield SimulatorUrls(netsuite=urls[0], woocommerce=urls[1])
-                finally:
-                    for server in servers:
-                        server.should_exit = True
-    finally:
-        for sock in sockets:
-            sock.close()
+    with _quiet_resets():
+        async with running(*zip(servers, sockets, strict=True)):
+            yield SimulatorUrls(netsuite=urls[0], woocommerce=urls[1])
 
 
 def seed_demo_catalog(ns_sim: NetSuiteSimulator, woo_sim: WooSimulator) -> DemoCatalog:

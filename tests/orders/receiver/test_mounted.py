@@ -7,12 +7,10 @@ route on what lies below it (issue: `app.mount("/nswoo", asgi_app(receiver))` an
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator, MutableMapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -20,6 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from tests.orders.receiver._support import SECRET, STORE, order_body, serving, signed
 
+from nswoo._http._server import listening_socket, running, signal_free_server
 from nswoo.cli._serve import server_config
 from nswoo.orders._receiver import WebhookReceiver, asgi_app
 from nswoo.testing import MemoryStore
@@ -97,38 +96,15 @@ async def test_mounted_in_django_as_in_the_example() -> None:
     assert django.json() == {"app": "django"}
 
 
-@contextmanager
-def _own_signals() -> Iterator[None]:
-    yield  # pytest owns the signals
-
-
 @asynccontextmanager
 async def served_with_root_path(app: Any, root_path: str) -> AsyncIterator[str]:
     """uvicorn with `root_path` set, as behind a proxy that strips `/nswoo` before it."""
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        capture_signals = staticmethod(_own_signals)
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.setblocking(False)
+    sock = listening_socket("127.0.0.1", 0)
     config = server_config(app)
     config.root_path = root_path
-    server = _Server(config)
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(server.serve, [sock])
-            with anyio.fail_after(5):
-                while not server.started:  # noqa: ASYNC110 - uvicorn has only the flag
-                    await anyio.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-            finally:
-                server.should_exit = True
-    finally:
-        sock.close()
+    async with running((signal_free_server(config), sock)) as started:
+        assert started
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 async def test_uvicorn_root_path_behind_a_stripping_proxy() -> None:

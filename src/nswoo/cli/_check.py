@@ -188,9 +188,16 @@ async def _probe_woocommerce(settings: Settings) -> str:
 
 def probes() -> tuple[Probe, ...]:
     """The network probes of `nswoo check`: one SuiteQL query on `item` (limit 1) and one
-    `GET products?per_page=1`, per the CLI contract.
+    `GET products?per_page=1`, per the CLI contract, and the store's order webhooks (missing,
+    disabled, paused or pointing elsewhere: a warning, never a failure).
     """
-    return (Probe("netsuite", _probe_netsuite), Probe("woocommerce", _probe_woocommerce))
+    from ._webhooks import probe_webhooks
+
+    return (
+        Probe("netsuite", _probe_netsuite),
+        Probe("woocommerce", _probe_woocommerce),
+        Probe("woocommerce", probe_webhooks),
+    )
 
 
 COMMANDS: tuple[Command, ...] = (CHECK,)

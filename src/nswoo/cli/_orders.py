@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -12,6 +13,7 @@ from ._options import parse_since
 from ._progress import add_progress_option, cap_list, progress_for
 from ._runtime import open_runtime
 from ._types import Command, Context, ExitCode
+from ._webhooks import webhook_warnings
 
 __all__ = ["COMMANDS"]
 
@@ -88,26 +90,37 @@ def _run_orders(
     ctx: Context,
     verb: str,
     job: Callable[[OrderSync], Awaitable[SyncReport]],
+    *,
+    check_webhooks: bool = False,
 ) -> int:
     settings = ctx.settings()
     progress = progress_for(args, ctx, verb)
+    warnings: list[str] = []
 
     def show(handled: int, read: int) -> None:
         progress.update(handled, read, "orders handled")
 
     async def go() -> SyncReport:
         async with open_runtime(settings) as runtime:
-            return await job(runtime.order_sync(progress=show))
+            report = await job(runtime.order_sync(progress=show))
+            if check_webhooks:
+                # Polling is the backstop; a disabled webhook is why it has work to do.
+                warnings.extend(await webhook_warnings(runtime.woocommerce))
+            return report
 
     try:
         report = anyio.run(go)
     finally:
         progress.close()
+    for warning in warnings:
+        logging.getLogger("nswoo.webhooks").warning("%s", warning)
     return _print_report(ctx, report, verb)
 
 
 def _orders_sync(args: argparse.Namespace, ctx: Context) -> int:
-    return _run_orders(args, ctx, "orders sync", lambda sync: sync.sync(since=args.since))
+    return _run_orders(
+        args, ctx, "orders sync", lambda sync: sync.sync(since=args.since), check_webhooks=True
+    )
 
 
 def _orders_replay(args: argparse.Namespace, ctx: Context) -> int:

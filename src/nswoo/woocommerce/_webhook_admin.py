@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from .._settings import Secret
 from .._settings._urls import redact_url, url_problem
 from ..errors import ApiContext, ConfigurationError, ResponseInvalid
 
@@ -307,7 +308,7 @@ async def ensure_webhooks(
     woo: WooClient,
     *,
     url: str,
-    secret: str,
+    secret: str | Secret,
     topics: Sequence[str] = ORDER_TOPICS,
 ) -> EnsureResult:
     """Make the store deliver each of `topics` to `url`, signed with `secret`.
@@ -322,7 +323,8 @@ async def ensure_webhooks(
         woo: the store's client (its key needs write access; WooCommerce answers 401
             otherwise).
         url: the receiver's public URL, e.g. `https://hooks.example.com/webhooks/woocommerce`.
-        secret: the webhook secret the receiver verifies (`WOO_<ENV>_WEBHOOK_SECRET`).
+        secret: the webhook secret the receiver verifies (`WOO_<ENV>_WEBHOOK_SECRET`, e.g.
+            `settings.woocommerce.webhook_secret`).
         topics: the topics to ensure.
 
     Raises:
@@ -330,6 +332,8 @@ async def ensure_webhooks(
         ApiError: a webhook could not be listed, created or updated.
     """
     check_receiver_url(url)
+    if isinstance(secret, Secret):
+        secret = secret.reveal()
     if not secret:
         raise ConfigurationError("the webhook secret is empty", key="WOO_<ENV>_WEBHOOK_SECRET")
     hooks = await woo.list_webhooks()

@@ -1,4 +1,8 @@
-"""LocalLimiter: caps in-flight work, pauses every caller, adapts its cap."""
+"""LocalLimiter specifics: cohorts, first come first served, the minimum cap.
+
+What every backend must do is in `test_limiter_contract.py`; the rule's properties are in
+`test_adaptive.py`.
+"""
 
 from __future__ import annotations
 
@@ -10,50 +14,6 @@ from nswoo.limits._local import LocalLimiter, UnlimitedLimiter
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
-
-
-async def test_two_hundred_tasks_never_exceed_a_cap_of_five() -> None:
-    """200 concurrent tasks through a limiter of 5 never hold more than 5 slots."""
-    limiter = LocalLimiter(5)
-    seen = 0
-    peak = 0
-
-    async def work() -> None:
-        nonlocal seen, peak
-        async with limiter.acquire() as permit:
-            seen += 1
-            peak = max(peak, seen)
-            await anyio.sleep(0.001)
-            seen -= 1
-            await permit.succeeded()
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(200):
-            tg.start_soon(work)
-    assert peak == 5
-    assert limiter.stats().max_in_flight == 5
-    assert limiter.stats().acquired == 200
-    assert limiter.stats().in_flight == 0
-
-
-async def test_rate_limit_pauses_every_caller_until_the_delay_ends() -> None:
-    """After rate_limited(2.0), no caller gets a slot before 2 s have passed."""
-    clock = FakeClock()
-    limiter = LocalLimiter(4, clock=clock)
-    async with limiter.acquire() as permit:
-        await permit.rate_limited(2.0)
-    granted: list[float] = []
-
-    async def caller() -> None:
-        async with limiter.acquire():
-            granted.append(clock.now())
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(10):
-            tg.start_soon(caller)
-    assert len(granted) == 10
-    assert min(granted) >= 2.0
-    assert limiter.stats().waits == 10
 
 
 async def _round(limiter: LocalLimiter, size: int) -> None:
@@ -132,29 +92,18 @@ async def test_cap_never_exceeds_configuration_or_drops_below_minimum() -> None:
     assert limiter.stats().cap <= 3
 
 
-def test_invalid_caps_are_refused() -> None:
-    """A cap below 1 or a min_cap above the cap is a ValueError."""
-    with pytest.raises(ValueError, match="cap must be at least 1"):
-        LocalLimiter(0)
-    with pytest.raises(ValueError, match="min_cap"):
-        LocalLimiter(2, min_cap=3)
-
-
-async def test_cancelled_holder_gives_its_slot_back() -> None:
-    """A task cancelled while holding a slot releases it."""
-    limiter = LocalLimiter(1)
-    with anyio.move_on_after(0.01):
-        async with limiter.acquire():
-            await anyio.sleep(1)
-    assert limiter.stats().in_flight == 0
-    with anyio.fail_after(1):
-        async with limiter.acquire():
-            pass
-
-
 async def test_unlimited_limiter_counts_without_waiting() -> None:
     """UnlimitedLimiter never waits and still reports what it saw."""
     limiter = UnlimitedLimiter()
     async with limiter.acquire(), limiter.acquire():
         assert limiter.stats().in_flight == 2
     assert limiter.stats().max_in_flight == 2
+
+
+async def test_unlimited_limiter_never_reads_as_saturated() -> None:
+    """UnlimitedLimiter's load is never at its cap, so no 401 is read as a rate limit."""
+    limiter = UnlimitedLimiter()
+    async with limiter.acquire(), limiter.acquire(), limiter.acquire():
+        load = await limiter.load()
+    assert load.in_flight == 3
+    assert not load.saturated(recent=60.0)

@@ -1,76 +1,40 @@
-"""The limiter: one per system, shared by every caller, keeping nswoo under the limits.
+"""The local limiter: one per system in this process, shared by every caller.
 
 NetSuite governs concurrency per account, in one pool shared by SOAP, REST, RESTlets and
 every other integration (reference netsuite.md §5); hosts in front of WooCommerce throttle
 too (woocommerce.md §9). A limiter caps how many requests are in flight, pauses *every*
 caller when the service says "too many", and adapts: its working cap drops on a 429 and
-climbs back slowly, so a cap configured above the account's real limit converges below it
-instead of living on 429s.
+climbs back slowly (the pure rule in `_adaptive.py`), so a cap configured above the
+account's real limit converges below it instead of living on 429s.
+
+This module is the slot queue around that rule: a fair (first come, first served) queue of
+waiters, the shared pause, and the bookkeeping that tells whether the limiter was full
+while a request was in flight.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
 
 import anyio
 import attrs
 
 from .._clock import Clock, SystemClock
+from ._adaptive import AdaptiveRule, initial_cap
 
-__all__ = ["Limiter", "LimiterStats", "LocalLimiter", "Permit", "UnlimitedLimiter"]
+# The port's names stay importable from here, where they lived before the port had its module.
+from ._port import Limiter, LimiterLoad, LimiterStats, Permit
 
-
-@attrs.frozen
-class LimiterStats:
-    """Counters a limiter exposes (for logs, `nswoo check`, the demo and benchmarks).
-
-    Attributes:
-        in_flight: requests holding a slot now.
-        max_in_flight: the most that ever held a slot at once.
-        cap: the working cap now (adapted).
-        configured_cap: the cap the limiter was built with; `cap` never exceeds it.
-        rate_limited: how many 429/503 answers were reported.
-        waits: how many acquisitions had to wait for a pause to end.
-        paused_until: the clock time until which nobody may send, if paused.
-        min_cap_seen: the lowest working cap so far.
-    """
-
-    in_flight: int
-    max_in_flight: int
-    cap: int
-    configured_cap: int
-    rate_limited: int
-    waits: int
-    paused_until: float | None
-    min_cap_seen: int
-    acquired: int
-
-
-class Permit(Protocol):
-    """One in-flight slot, held while a request is on the wire."""
-
-    async def succeeded(self) -> None:
-        """The request got an answer that was not a rate limit (lets the cap grow slowly)."""
-
-    async def rate_limited(self, delay: float) -> None:
-        """The service said "too many": pause every caller for `delay` s and lower the cap."""
-
-
-class Limiter(Protocol):
-    """Caps in-flight requests to one system and pauses every caller on 429.
-
-    Contract: `acquire()` waits while the limiter is paused or full, then holds a slot until
-    the context exits. A pause set through `Permit.rate_limited` applies to all callers of
-    this limiter (and, for a shared backend such as Redis, to all processes).
-    """
-
-    def acquire(self) -> AbstractAsyncContextManager[Permit]: ...
-
-    def stats(self) -> LimiterStats: ...
+__all__ = [
+    "Limiter",
+    "LimiterLoad",
+    "LimiterStats",
+    "LocalLimiter",
+    "Permit",
+    "UnlimitedLimiter",
+]
 
 
 @attrs.define
@@ -83,7 +47,7 @@ class _LocalPermit:
         self.limiter._on_success(self)
 
     async def rate_limited(self, delay: float) -> None:
-        await self.limiter._on_rate_limited(self, delay)
+        self.limiter._on_rate_limited(self, delay)
 
 
 class LocalLimiter:
@@ -94,13 +58,14 @@ class LocalLimiter:
       the oldest waiter, so no caller can starve behind others that keep coming back.
     - **Paused together**: `Permit.rate_limited(delay)` stops every caller from sending until
       the pause ends (a waiter handed a slot during a pause waits it out too).
-    - **Adaptive** (additive increase, multiplicative decrease, with memory): the first 429
-      reported by a request admitted under the current cap cuts the cap to 70 % (at least by
-      one; later 429s from the same cohort say nothing new and do not cut again), and
-      remembers the failing cap as a ceiling. After `increase_after` successes *while the
-      limiter was full* the cap grows by one; growing back to a cap that already failed takes
-      five times as long. So a cap configured above the account's limit converges just
-      under it and probes the limit rarely, and a quiet period cannot talk it back up.
+    - **Adaptive** (additive increase, multiplicative decrease, with memory; the rule is
+      `nswoo.limits._adaptive.AdaptiveRule`): the first 429 reported by a request admitted
+      under the current cap cuts the cap to 70 % (at least by one; later 429s from the same
+      cohort say nothing new and do not cut again), and remembers the failing cap as a
+      ceiling. After `increase_after` successes *while the limiter was full* the cap grows
+      by one; growing back to a cap that already failed takes five times as long. So a cap
+      configured above the account's limit converges just under it and probes the limit
+      rarely, and a quiet period cannot talk it back up.
 
     Example:
         >>> limiter = LocalLimiter(5)
@@ -112,10 +77,10 @@ class LocalLimiter:
         clock: time source for pauses (tests inject `nswoo.testing.FakeClock`).
         min_cap: the working cap never drops below this.
         increase_after: saturated successes needed to raise the cap by one.
-    """
 
-    _DECREASE = 0.7
-    _PROBE_FACTOR = 5
+    Raises:
+        ValueError: `cap` below 1, or `min_cap` outside [1, cap].
+    """
 
     def __init__(
         self,
@@ -125,44 +90,46 @@ class LocalLimiter:
         min_cap: int = 1,
         increase_after: int = 20,
     ) -> None:
-        if cap < 1:
-            raise ValueError(f"cap must be at least 1, got {cap}")
-        if not 1 <= min_cap <= cap:
-            raise ValueError(f"min_cap must be between 1 and cap ({cap}), got {min_cap}")
+        self._state = initial_cap(cap, min_cap=min_cap)
+        self._rule = AdaptiveRule(increase_after=increase_after)
         self._clock = clock or SystemClock()
-        self._configured = cap
-        self._cap = cap
-        self._min_cap = min_cap
-        self._increase_after = increase_after
         self._in_flight = 0
         self._max_in_flight = 0
         self._acquired = 0
         self._rate_limited = 0
+        self._last_rate_limited: float | None = None
         self._waits = 0
         self._paused_until: float | None = None
-        self._epoch = 0
-        self._successes = 0
         self._full_events = 0
-        self._ceiling: int | None = None
-        self._min_cap_seen = cap
         self._waiters: deque[anyio.Event] = deque()
         self._grant_marks: dict[anyio.Event, int] = {}
 
     def stats(self) -> LimiterStats:
-        """A snapshot of the counters."""
+        """A snapshot of the counters (for reports; `load()` is what decisions read)."""
         paused = self._paused_until
         if paused is not None and paused <= self._clock.now():
             paused = None
         return LimiterStats(
             in_flight=self._in_flight,
             max_in_flight=self._max_in_flight,
-            cap=self._cap,
-            configured_cap=self._configured,
+            cap=self._state.cap,
+            configured_cap=self._state.configured,
             rate_limited=self._rate_limited,
             waits=self._waits,
             paused_until=paused,
-            min_cap_seen=self._min_cap_seen,
+            min_cap_seen=self._state.min_seen,
             acquired=self._acquired,
+        )
+
+    async def load(self) -> LimiterLoad:
+        """In flight, the working cap, the pause left and the time since the last 429."""
+        now = self._clock.now()
+        since = None if self._last_rate_limited is None else now - self._last_rate_limited
+        return LimiterLoad(
+            in_flight=self._in_flight,
+            cap=self._state.cap,
+            paused_for=self._remaining_pause(),
+            since_rate_limited=since,
         )
 
     def acquire(self) -> AbstractAsyncContextManager[Permit]:
@@ -179,7 +146,7 @@ class LocalLimiter:
 
     async def _take_slot(self) -> _LocalPermit:
         waited = await self._wait_out_pause(False)
-        if self._in_flight < self._cap and not self._waiters:
+        if self._in_flight < self._state.cap and not self._waiters:
             mark = self._grant()
         else:
             mark = await self._queue()
@@ -189,7 +156,7 @@ class LocalLimiter:
         except BaseException:
             self._release()
             raise
-        return _LocalPermit(self, self._epoch, mark)
+        return _LocalPermit(self, self._state.epoch, mark)
 
     async def _queue(self) -> int:
         """Wait in line; the releaser hands the slot over (`_dispatch`) and says so."""
@@ -212,7 +179,7 @@ class LocalLimiter:
         self._in_flight += 1
         self._acquired += 1
         self._max_in_flight = max(self._max_in_flight, self._in_flight)
-        if self._in_flight >= self._cap:
+        if self._in_flight >= self._state.cap:
             self._full_events += 1
         return mark
 
@@ -222,7 +189,7 @@ class LocalLimiter:
 
     def _dispatch(self) -> None:
         """Hand free slots to the oldest waiters (no await: nothing can interleave)."""
-        while self._waiters and self._in_flight < self._cap:
+        while self._waiters and self._in_flight < self._state.cap:
             event = self._waiters.popleft()
             self._grant_marks[event] = self._grant()
             event.set()
@@ -241,36 +208,21 @@ class LocalLimiter:
         return max(0.0, self._paused_until - self._clock.now())
 
     def _on_success(self, permit: _LocalPermit) -> None:
-        # Only successes while the limiter was full say the service could take more.
+        # The limiter filled up while this request held its slot: it ran saturated.
         saturated = self._full_events > permit.full_mark
-        if not saturated or permit.epoch != self._epoch or self._cap >= self._configured:
-            return
-        self._successes += 1
-        needed = self._increase_after
-        if self._ceiling is not None and self._cap + 1 >= self._ceiling:
-            needed *= self._PROBE_FACTOR  # that cap failed before: probe it rarely
-        if self._successes >= needed:
-            self._cap += 1
-            self._successes = 0
-            self._epoch += 1
-            if self._ceiling is not None and self._cap > self._ceiling:
-                self._ceiling = None  # the limit was raised (or the 429s had another cause)
+        before = self._state.cap
+        self._state = self._rule.succeeded(self._state, admitted=permit.epoch, saturated=saturated)
+        if self._state.cap > before:
             self._dispatch()
 
-    async def _on_rate_limited(self, permit: _LocalPermit, delay: float) -> None:
+    def _on_rate_limited(self, permit: _LocalPermit, delay: float) -> None:
         self._rate_limited += 1
-        until = self._clock.now() + max(0.0, delay)
+        now = self._clock.now()
+        self._last_rate_limited = now
+        until = now + max(0.0, delay)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
-        if permit.epoch == self._epoch:
-            # First 429 of this cohort: cut once; the rest of the cohort was admitted under
-            # the old cap and says nothing new about the limit.
-            self._ceiling = self._cap
-            cut = math.ceil(self._cap * self._DECREASE)
-            self._cap = max(self._min_cap, min(self._cap - 1, cut))
-            self._min_cap_seen = min(self._min_cap_seen, self._cap)
-            self._epoch += 1
-            self._successes = 0
+        self._state = self._rule.rate_limited(self._state, admitted=permit.epoch)
 
 
 @attrs.define
@@ -303,6 +255,10 @@ class UnlimitedLimiter:
             min_cap_seen=max(self._max, 1),
             acquired=self._acquired,
         )
+
+    async def load(self) -> LimiterLoad:
+        """Never paused and never full: no 401 is ever read as a rate limit here."""
+        return LimiterLoad(in_flight=self._in_flight, cap=self._in_flight + 1)
 
     def acquire(self) -> AbstractAsyncContextManager[Permit]:
         """Hold a slot without waiting."""

@@ -16,7 +16,7 @@ NswooError
 └── ApiError                    a call to NetSuite or WooCommerce failed
     ├── AuthenticationError         401/invalid_grant: credentials, role, environment
     ├── PermissionDenied            403: authenticated, but not allowed
-    ├── RateLimited                 429 / concurrency limit          (retryable)
+    ├── RateLimited                 429, concurrency limit, a 401 at that limit (retryable)
     ├── ServiceUnavailable          5xx, transport errors, HTML pages (retryable)
     ├── OutcomeUnknown              a non-idempotent write timed out: look before writing again
     ├── NotFound                    404, or WooCommerce's *_invalid_id
@@ -190,6 +190,7 @@ class ApiContext(TypedDict, total=False):
     retry_after: float | None
     method: str | None
     path: str | None
+    attempts: int
 
 
 class ApiError(NswooError):
@@ -202,6 +203,11 @@ class ApiError(NswooError):
         request_id: the service's request id when it sent one.
         detail: the service's human-readable message (never contains a secret we sent).
         method, path: the request that failed (path without query string).
+        attempts: how many times the request was sent before this error was raised.
+
+    An error is built once, with everything it will ever say (the HTTP pipeline hands the
+    attempt count and its reading of the answer to the translator that builds it), and is
+    not changed afterwards: its message is fixed when it is built.
     """
 
     default_retryable: bool = False
@@ -218,6 +224,7 @@ class ApiError(NswooError):
         retry_after: float | None = None,
         method: str | None = None,
         path: str | None = None,
+        attempts: int = 1,
     ) -> None:
         self.system: System = system
         self.status = status
@@ -228,13 +235,8 @@ class ApiError(NswooError):
         self.retry_after = retry_after
         self.method = method
         self.path = path
-        self.attempts = 1
-        """How many times the request was sent before this error was raised."""
+        self.attempts = attempts
         super().__init__(self._build_message())
-
-    def __str__(self) -> str:
-        # Built on demand: the pipeline may attach retry_after or a hint after construction.
-        return self._build_message()
 
     def _summary(self) -> str:
         return self.detail or "request failed"
@@ -285,12 +287,24 @@ class PermissionDenied(ApiError):
 
 
 class RateLimited(ApiError):
-    """The service refused the request for load (HTTP 429 or a concurrency-limit code)."""
+    """The service refused the request for load (HTTP 429 or a concurrency-limit code).
+
+    Also a NetSuite 401 that came back while the account was at its concurrency limit
+    (NetSuite is reported to answer "Invalid login attempt" instead of 429 then); `hint`
+    says so.
+    """
 
     default_retryable = True
 
+    def __init__(
+        self, detail: str = "", *, hint: str | None = None, **kwargs: Unpack[ApiContext]
+    ) -> None:
+        self.hint = hint
+        super().__init__(detail, **kwargs)
+
     def _summary(self) -> str:
-        return self.detail or "rate limited"
+        base = self.detail or "rate limited"
+        return f"{base.rstrip('.')}. {self.hint}" if self.hint else base
 
 
 class ServiceUnavailable(ApiError):

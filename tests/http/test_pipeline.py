@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager
 from email.utils import formatdate
 
 import anyio
@@ -12,6 +13,7 @@ from tests.http._server import FakePeer
 
 from nswoo._clock import SystemClock
 from nswoo._http import (
+    Attempt,
     BasicAuth,
     BearerAuth,
     HttpPipeline,
@@ -20,6 +22,8 @@ from nswoo._http import (
     backoff,
     error_context,
     parse_retry_after,
+    server_error,
+    unauthorized_error,
 )
 from nswoo._settings import Secret
 from nswoo.errors import (
@@ -30,6 +34,7 @@ from nswoo.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from nswoo.limits import LimiterLoad, LimiterStats, Permit
 from nswoo.limits._local import LocalLimiter, UnlimitedLimiter
 from nswoo.testing import FakeClock
 
@@ -38,18 +43,20 @@ pytestmark = pytest.mark.anyio
 URL = "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/record/v1/salesOrder/1"
 
 
-def translate(response: httpx.Response) -> ApiError:
-    """A minimal translator: status → class."""
-    ctx = error_context(response, "netsuite")
+def translate(response: httpx.Response, attempt: Attempt) -> ApiError:
+    """A minimal translator: status → class, with the pipeline's shared 401 and 5xx rules."""
+    ctx = error_context(response, "netsuite", attempt)
     status = response.status_code
     if status == 401:
-        return AuthenticationError("Invalid login attempt.", code="INVALID_LOGIN", **ctx)
+        return unauthorized_error(
+            "Invalid login attempt.", attempt=attempt, **{**ctx, "code": "INVALID_LOGIN"}
+        )
     if status == 429:
         return RateLimited(**ctx)
     if status == 404:
         return NotFound(**ctx)
     if status >= 500:
-        return ServiceUnavailable(**ctx)
+        return server_error("", attempt=attempt, **ctx)
     return ApiError("refused", **ctx)
 
 
@@ -502,3 +509,114 @@ async def test_two_hundred_requests_through_a_cap_of_five_never_exceed_five_at_t
             tg.start_soon(pipeline.send, httpx.Request("GET", URL))
     assert len(peer.statuses) == 200
     assert peer.max_in_flight == 5
+
+
+async def test_the_error_raised_is_the_one_the_translator_built_unchanged() -> None:
+    """The pipeline raises the translator's error as built: attempts and Retry-After are
+    handed to the translator, never set on the error afterwards."""
+    clock = FakeClock()
+    built: list[tuple[ApiError, str, dict[str, object]]] = []
+
+    def recording(response: httpx.Response, attempt: Attempt) -> ApiError:
+        error = translate(response, attempt)
+        built.append((error, str(error), dict(vars(error))))
+        return error
+
+    async def answer(request: httpx.Request, peer: FakePeer) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": "1"})
+
+    peer = FakePeer(clock, answer)
+    pipeline = HttpPipeline(
+        system="netsuite",
+        http=httpx.AsyncClient(transport=peer.transport()),
+        limiter=LocalLimiter(2, clock=clock),
+        auth=BasicAuth(Secret("u"), Secret("p")),
+        translate=recording,
+        policy=RetryPolicy(attempts=3),
+        clock=clock,
+    )
+    with pytest.raises(ServiceUnavailable) as info:
+        await pipeline.send(httpx.Request("GET", URL))
+    error, text, fields = built[-1]
+    assert info.value is error
+    assert (str(info.value), vars(info.value)) == (text, fields)
+    assert (info.value.attempts, info.value.retry_after) == (3, 1.0)
+    assert [e.attempts for e, _, _ in built] == [1, 2, 3]
+
+
+async def test_a_refused_login_is_built_with_its_hint_not_given_one_later() -> None:
+    """A 401's AuthenticationError carries its hint from the start (built once)."""
+    clock = FakeClock()
+    built: list[tuple[ApiError, str]] = []
+
+    def recording(response: httpx.Response, attempt: Attempt) -> ApiError:
+        error = translate(response, attempt)
+        built.append((error, str(error)))
+        return error
+
+    async def answer(request: httpx.Request, peer: FakePeer) -> httpx.Response:
+        return httpx.Response(401)
+
+    peer = FakePeer(clock, answer)
+    pipeline = HttpPipeline(
+        system="woocommerce",
+        http=httpx.AsyncClient(transport=peer.transport()),
+        limiter=LocalLimiter(2, clock=clock),
+        auth=BasicAuth(Secret("u"), Secret("p")),
+        translate=recording,
+        clock=clock,
+    )
+    with pytest.raises(AuthenticationError) as info:
+        await pipeline.send(httpx.Request("GET", URL))
+    ((error, text),) = built
+    assert info.value is error
+    assert str(info.value) == text
+    assert "cannot be refreshed" in text
+
+
+async def test_a_transport_failure_says_how_many_times_it_was_sent() -> None:
+    """A GET that never got an answer reports every attempt, not just the first."""
+    clock = FakeClock()
+
+    async def answer(request: httpx.Request, peer: FakePeer) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    peer = FakePeer(clock, answer)
+    pipeline = make_pipeline(peer, clock, policy=RetryPolicy(attempts=4))
+    with pytest.raises(ServiceUnavailable) as info:
+        await pipeline.send(httpx.Request("GET", URL))
+    assert len(peer.sent_at) == 4
+    assert info.value.attempts == 4
+
+
+class _AsyncOnly:
+    """A limiter whose synchronous `stats()` is off limits: decisions must be awaited."""
+
+    def __init__(self, inner: LocalLimiter) -> None:
+        self.inner = inner
+
+    def acquire(self) -> AbstractAsyncContextManager[Permit]:
+        return self.inner.acquire()
+
+    async def load(self) -> LimiterLoad:
+        return await self.inner.load()
+
+    def stats(self) -> LimiterStats:
+        raise AssertionError("the pipeline read stats() to decide something")
+
+
+async def test_the_pipeline_decides_on_the_awaited_load_never_on_stats() -> None:
+    """Pauses and budgets are read through `await limiter.load()` (a shared limiter's state
+    is behind the network), never through the synchronous `stats()`."""
+    clock = FakeClock()
+    answers = [429, 200]
+
+    async def answer(request: httpx.Request, peer: FakePeer) -> httpx.Response:
+        return httpx.Response(answers.pop(0), headers={"Retry-After": "2"})
+
+    peer = FakePeer(clock, answer)
+    limiter = _AsyncOnly(LocalLimiter(2, clock=clock))
+    pipeline = make_pipeline(peer, clock, limiter=limiter)
+    response = await pipeline.send(httpx.Request("GET", URL))
+    assert response.status_code == 200
+    assert peer.sent_at[1] - peer.sent_at[0] == pytest.approx(2.0)

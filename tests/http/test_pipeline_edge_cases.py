@@ -10,9 +10,18 @@ import anyio
 import httpx
 import pytest
 
-from nswoo._http import BearerAuth, HttpPipeline, RetryPolicy, TokenGrant, error_context
+from nswoo._http import (
+    Attempt,
+    BearerAuth,
+    HttpPipeline,
+    RetryPolicy,
+    TokenGrant,
+    error_context,
+    server_error,
+    unauthorized_error,
+)
 from nswoo._settings import OAuth2Credentials, Secret
-from nswoo.errors import ApiError, AuthenticationError, RateLimited, ServiceUnavailable
+from nswoo.errors import ApiError, AuthenticationError, RateLimited
 from nswoo.limits._local import LocalLimiter
 from nswoo.netsuite._auth import RefreshTokenSource
 from nswoo.testing import FakeClock
@@ -24,14 +33,14 @@ URL = f"{BASE}/services/rest/record/v1/salesOrder/1"
 TOKEN_URL = f"{BASE}/services/rest/auth/oauth2/v1/token"
 
 
-def translate(response: httpx.Response) -> ApiError:
-    ctx = error_context(response, "netsuite")
+def translate(response: httpx.Response, attempt: Attempt) -> ApiError:
+    ctx = error_context(response, "netsuite", attempt)
     if response.status_code == 401:
-        return AuthenticationError("Invalid login attempt.", **ctx)
+        return unauthorized_error("Invalid login attempt.", attempt=attempt, **ctx)
     if response.status_code == 429:
         return RateLimited(**ctx)
     if response.status_code >= 500:
-        return ServiceUnavailable(**ctx)
+        return server_error("", attempt=attempt, **ctx)
     return ApiError("refused", **ctx)
 
 

@@ -4,20 +4,26 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 import httpx
 import pytest
 
+from nswoo._http import Attempt
 from nswoo.errors import (
+    ApiError,
     AuthenticationError,
     DuplicateRecord,
     InvalidPayload,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     ResponseInvalid,
     SchemaDriftError,
     ServiceUnavailable,
 )
+from nswoo.limits import LimiterLoad
 from nswoo.netsuite import classify_field_error, translate
 from nswoo.netsuite._faults import read_json
 
@@ -236,3 +242,60 @@ def test_truncated_json_on_success_is_response_invalid() -> None:
     response = respond(200, b'{"items": [{"id": "1"', content_type="application/json")
     with pytest.raises(ResponseInvalid, match="not valid JSON"):
         read_json(response, what="SuiteQL page")
+
+
+def test_invalid_login_at_the_concurrency_limit_is_a_retryable_rate_limit() -> None:
+    """A 401 the pipeline read as NetSuite's overload in disguise (reference §1d, peers.md
+    item 4) is a retryable RateLimited keeping Oracle's code and detail, saying why."""
+    attempt = Attempt(number=2, unauthorized="load", load_401s=1, load=LimiterLoad(5, 5))
+    error = translate(respond(401, INVALID_LOGIN), attempt=attempt)
+    assert isinstance(error, RateLimited)
+    assert (error.status, error.code, error.retryable, error.attempts) == (
+        401,
+        "INVALID_LOGIN",
+        True,
+        2,
+    )
+    assert error.detail.startswith("Invalid login attempt.")
+    assert "concurrency limit (5 requests in flight, cap 5)" in str(error)
+
+
+def test_invalid_login_after_backing_off_at_low_concurrency_is_hard() -> None:
+    """The same 401 once the load is down is an AuthenticationError saying what was tried."""
+    attempt = Attempt(number=2, unauthorized="static", load_401s=1, load=LimiterLoad(1, 5))
+    error = translate(respond(401, INVALID_LOGIN), unauthorized_hint="check TBA", attempt=attempt)
+    assert isinstance(error, AuthenticationError)
+    assert error.retryable is False
+    assert "check TBA" in str(error)
+    assert "refused 1 times at the concurrency limit first" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "idempotent", "expected"),
+    [
+        (500, False, OutcomeUnknown),
+        (502, False, OutcomeUnknown),
+        (503, False, ServiceUnavailable),
+        (500, True, ServiceUnavailable),
+    ],
+)
+def test_a_5xx_to_a_write_that_is_not_idempotent_is_outcome_unknown(
+    status: int, idempotent: bool, expected: type[ApiError]
+) -> None:
+    """A 5xx other than 503 may have committed a POST: OutcomeUnknown, built so at once."""
+    body = _body("An unexpected error occurred.", "UNEXPECTED_ERROR", status)
+    for content in (body, b"<html>Bad gateway</html>"):
+        error = translate(respond(status, content), attempt=Attempt(idempotent=idempotent))
+        assert type(error) is expected
+        assert error.retryable is (expected is ServiceUnavailable)
+
+
+def test_retry_after_date_is_read_against_the_pipeline_clock() -> None:
+    """A Retry-After date is turned into seconds from the attempt's clock, not the wall's."""
+    now = 1_800_000_000.0
+    headers = {"Retry-After": formatdate(now + 30, usegmt=True)}
+    error = translate(
+        respond(429, CONCURRENCY, headers=headers), attempt=Attempt(number=3, now_epoch=now)
+    )
+    assert isinstance(error, RateLimited)
+    assert (error.retry_after, error.attempts) == (30.0, 3)

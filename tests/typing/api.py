@@ -40,7 +40,7 @@ async def pipeline(source: nswoo.TokenSource) -> None:
         http=httpx.AsyncClient(),
         limiter=limiter,
         auth=auth,
-        translate=lambda response: errors.ServiceUnavailable(system="netsuite"),
+        translate=lambda response, attempt: errors.ServiceUnavailable(system="netsuite"),
         policy=nswoo.RetryPolicy(attempts=3),
         clock=clock,
     )

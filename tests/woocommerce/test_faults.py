@@ -7,12 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
+from nswoo._http import Attempt
 from nswoo.errors import (
     ApiError,
     AuthenticationError,
     DuplicateRecord,
     InvalidPayload,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     ServiceUnavailable,
@@ -200,3 +202,40 @@ def test_html_entities_in_messages_are_decoded() -> None:
     error = translate(response(404, body, method="PUT"))
     assert isinstance(error, NotFound)
     assert "/products/<product_id>/variations/<id>" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("status", "idempotent", "expected"),
+    [
+        (500, False, OutcomeUnknown),
+        (502, False, OutcomeUnknown),
+        (503, False, ServiceUnavailable),
+        (500, True, ServiceUnavailable),
+    ],
+)
+def test_a_5xx_to_a_write_that_is_not_idempotent_is_outcome_unknown(
+    status: int, idempotent: bool, expected: type[ApiError]
+) -> None:
+    """A 5xx other than 503 may have committed a POST (JSON or a host's page alike)."""
+    attempt = Attempt(number=1, idempotent=idempotent)
+    for reply in (
+        response(status, wc_error("internal_server_error", "Critical error.", status)),
+        response(status, text="<html><h1>502 Bad Gateway</h1></html>"),
+    ):
+        error = translate(reply, attempt)
+        assert type(error) is expected
+
+
+def test_the_attempt_count_is_built_into_the_error() -> None:
+    """The pipeline's attempt number is part of the error from the start."""
+    error = translate(response(429, text="slow down"), Attempt(number=4))
+    assert isinstance(error, RateLimited)
+    assert error.attempts == 4
+
+
+def test_a_401_is_final_for_the_store_however_it_is_read() -> None:
+    """Basic-auth 401s are always AuthenticationError with the key hint."""
+    body = wc_error("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
+    error = translate(response(401, body), Attempt(unauthorized="static"))
+    assert isinstance(error, AuthenticationError)
+    assert "WOO_<ENV>_CONSUMER_KEY" in str(error)

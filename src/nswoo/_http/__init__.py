@@ -11,6 +11,7 @@ from ._asgi import Receive as Receive
 from ._asgi import Scope as Scope
 from ._asgi import Send as Send
 from ._asgi import serve_lifespan as serve_lifespan
+from ._pipeline import Attempt as Attempt
 from ._pipeline import BasicAuth as BasicAuth
 from ._pipeline import BearerAuth as BearerAuth
 from ._pipeline import Credential as Credential
@@ -22,9 +23,12 @@ from ._pipeline import TokenSource as TokenSource
 from ._pipeline import backoff as backoff
 from ._pipeline import error_context as error_context
 from ._pipeline import parse_retry_after as parse_retry_after
+from ._pipeline import server_error as server_error
+from ._pipeline import unauthorized_error as unauthorized_error
 
 __all__ = [
     "AsgiApp",
+    "Attempt",
     "BasicAuth",
     "BearerAuth",
     "Credential",
@@ -40,4 +44,6 @@ __all__ = [
     "error_context",
     "parse_retry_after",
     "serve_lifespan",
+    "server_error",
+    "unauthorized_error",
 ]

@@ -6,7 +6,12 @@
   the current one), one refresh runs for all concurrent callers (single flight on an
   `anyio.Lock`), and the request is retried once. A 401 on a token fetched for the attempt
   itself, or on the retry, is a hard `AuthenticationError`: the credentials are wrong,
-  never a refresh loop.
+  never a refresh loop. One exception, for NetSuite (`load_401_retries`): such a 401 that
+  comes back while the limiter shows the account at its concurrency limit is read as a
+  rate limit in disguise (NetSuite is reported to answer "Invalid login attempt" instead of
+  429 then: reference netsuite.md §1d, peers.md item 4, julbrs/netsuite-api-client#26),
+  so it pauses every caller, lowers the cap and is retried a bounded number of times with
+  the same credential; only a 401 that persists at low concurrency is a hard error.
 - **429 / 503**: `Retry-After` (seconds or HTTP date) pauses the whole limiter, so no caller
   sends during the pause; without it, exponential backoff with full jitter.
 - **Transport errors and other 5xx**: retried only for idempotent requests (GET, PUT upsert,
@@ -14,6 +19,9 @@
   instead, so the caller can look before writing again.
 - Every retry loop is bounded by attempts and total time. The decision (`should_retry`,
   `backoff`) is pure; sleeping and randomness are injected.
+- **Errors are built once**, by the system's translator, from the response and the
+  pipeline's facts about the attempt (`Attempt`: its number, idempotency, the clock for
+  `Retry-After`, how a 401 was read); the pipeline never changes an error afterwards.
 
 Facts: NetSuite concurrency and 429 (reference netsuite.md §5; whether NetSuite sends
 `Retry-After` is unconfirmed, so both paths exist); token lifetimes (§1b, §1c).
@@ -26,7 +34,7 @@ import email.utils
 import logging
 import random as _random
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol, Unpack
 
 import anyio
 import attrs
@@ -44,9 +52,10 @@ from ..errors import (
     ServiceUnavailable,
     System,
 )
-from ..limits._local import Limiter
+from ..limits._port import Limiter, LimiterLoad, Permit
 
 __all__ = [
+    "Attempt",
     "BasicAuth",
     "BearerAuth",
     "Credential",
@@ -59,7 +68,9 @@ __all__ = [
     "backoff",
     "error_context",
     "parse_retry_after",
+    "server_error",
     "should_retry",
+    "unauthorized_error",
 ]
 
 _log = logging.getLogger("nswoo.http")
@@ -67,6 +78,11 @@ _log = logging.getLogger("nswoo.http")
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _PAUSING_STATUSES = frozenset({429, 503})
 _REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
+_SYSTEM_NAMES = {"netsuite": "NetSuite", "woocommerce": "WooCommerce"}
+# How long after a reported rate limit the account still counts as "at its limit" when a
+# 401 comes back with other requests in flight. NetSuite's disguised 401s are reported to
+# arrive after ~60 s (reference netsuite.md §1d), so a minute.
+LOAD_WINDOW = 60.0
 
 
 @attrs.frozen
@@ -114,8 +130,47 @@ class RequestAuth(Protocol):
         ...
 
 
-Translate = Callable[[httpx.Response], ApiError]
-"""A system's error translator: a non-2xx response → the most specific `ApiError`."""
+Unauthorized = Literal["fresh", "static", "load", "load-persisted"]
+"""How the pipeline read a 401 (see `Attempt.unauthorized`)."""
+
+
+@attrs.frozen
+class Attempt:
+    """What the pipeline knows about the attempt whose answer a translator reads.
+
+    Facts, not decisions about the error's class: the translator still reads the body.
+    The defaults describe a lone first attempt of an idempotent request (a translator
+    called outside the pipeline).
+
+    Attributes:
+        number: how many times the request has been sent, this time included.
+        idempotent: whether sending it again is harmless; a 5xx other than 503 to a request
+            that is not is `OutcomeUnknown` (it may have committed).
+        now_epoch: the pipeline clock's wall time, to read a `Retry-After` date against
+            (None: the system clock).
+        unauthorized: for a 401, how the pipeline read it:
+            `"fresh"`: refused with a credential obtained for this request (or refreshed
+            after a 401): the credentials are wrong;
+            `"static"`: refused with a credential that cannot be refreshed (Basic, TBA);
+            `"load"`: it came back while the account was at its concurrency limit: read as
+            a rate limit, every caller pauses and the request is retried;
+            `"load-persisted"`: read so `load_401s` times and still refused at the limit:
+            given up for now (retryable later).
+        load_401s: how many 401s of this request were read as a rate limit so far.
+        load: what the limiter showed when the 401 came back.
+    """
+
+    number: int = 1
+    idempotent: bool = True
+    now_epoch: float | None = None
+    unauthorized: Unauthorized | None = None
+    load_401s: int = 0
+    load: LimiterLoad | None = None
+
+
+Translate = Callable[[httpx.Response, Attempt], ApiError]
+"""A system's error translator: a non-2xx response and the attempt's facts → the most
+specific `ApiError`, built once (the pipeline raises it as it is)."""
 
 
 @attrs.frozen
@@ -184,12 +239,15 @@ def backoff(attempt: int, *, policy: RetryPolicy, retry_after: float | None, ran
     return float(rand * ceiling)
 
 
-def error_context(response: httpx.Response, system: System) -> ApiContext:
-    """The `ApiError` keyword arguments a response provides.
+def error_context(
+    response: httpx.Response, system: System, attempt: Attempt | None = None
+) -> ApiContext:
+    """The `ApiError` keyword arguments a response (and the pipeline's attempt) provide.
 
     `status`, `request_id` (when the service sent one), the request's `method` and `path`
-    (never the query string, which may carry filters the user considers private), and
-    `retry_after` parsed from the `Retry-After` header.
+    (never the query string, which may carry filters the user considers private),
+    `retry_after` parsed from the `Retry-After` header (against `attempt.now_epoch` when
+    given), and `attempts` (`attempt.number`, else 1).
     """
     request_id = None
     for name in _REQUEST_ID_HEADERS:
@@ -204,18 +262,83 @@ def error_context(response: httpx.Response, system: System) -> ApiContext:
     if request is not None:
         method = request.method
         path = request.url.path
+    now_epoch = attempt.now_epoch if attempt is not None else None
     return ApiContext(
         system=system,
         status=response.status_code,
         request_id=request_id,
         method=method,
         path=path,
-        retry_after=parse_retry_after(response.headers.get("retry-after"), now_epoch=_wall_clock()),
+        retry_after=parse_retry_after(
+            response.headers.get("retry-after"),
+            now_epoch=_wall_clock() if now_epoch is None else now_epoch,
+        ),
+        attempts=attempt.number if attempt is not None else 1,
     )
 
 
 def _wall_clock() -> float:
     return SystemClock().time()
+
+
+def server_error(
+    detail: str, *, attempt: Attempt, **context: Unpack[ApiContext]
+) -> ServiceUnavailable | OutcomeUnknown:
+    """The error for a 5xx answer (or an error page standing in for one).
+
+    `ServiceUnavailable` (retryable), except a 5xx other than 503 to a request that is not
+    idempotent: that may have committed part or all of it, so `OutcomeUnknown`.
+    """
+    status = context.get("status")
+    if status is not None and status >= 500 and status != 503 and not attempt.idempotent:
+        unknown: ApiContext = {**context, "retryable": None}  # never retried blindly
+        return OutcomeUnknown(detail or f"HTTP {status}", **unknown)
+    return ServiceUnavailable(detail, **context)
+
+
+def unauthorized_error(
+    detail: str, *, attempt: Attempt, hint: str | None = None, **context: Unpack[ApiContext]
+) -> AuthenticationError | RateLimited:
+    """The error for a 401, from how the pipeline read it (`Attempt.unauthorized`).
+
+    A 401 read as a rate limit (`"load"`, `"load-persisted"`) is a retryable `RateLimited`
+    keeping the service's code and detail, with a hint saying why; any other is an
+    `AuthenticationError` with `hint` (the translator's, e.g. per auth scheme) or a hint
+    from the reading (refused when fresh, or not refreshable).
+    """
+    name = _SYSTEM_NAMES.get(context["system"], context["system"])
+    load = attempt.load
+    at = f" ({load.in_flight} requests in flight, cap {load.cap})" if load is not None else ""
+    if attempt.unauthorized in ("load", "load-persisted"):
+        if attempt.unauthorized == "load":
+            why = (
+                f"Answered 401 while the account was at its concurrency limit{at}: {name} is "
+                "reported to refuse logins instead of answering 429 then, so every caller "
+                "pauses and the request is sent again with the same credentials"
+            )
+        else:
+            why = (
+                f"Answered 401 {attempt.load_401s} times while the account stayed at its "
+                f"concurrency limit{at}: given up for now; the same request may succeed "
+                "later. A 401 that persists at low concurrency is an authentication error"
+            )
+        load_context: ApiContext = {**context, "retryable": True}
+        return RateLimited(detail, hint=why, **load_context)
+    if hint is None:
+        if attempt.unauthorized == "static":
+            hint = "The credentials were refused and cannot be refreshed"
+        else:
+            hint = (
+                "The credentials were refused even when fresh: check the account id and "
+                "environment, the role, and that the token or mapping was not revoked (a "
+                "sandbox refresh clears them)"
+            )
+    if attempt.load_401s:
+        hint = (
+            f"{hint} (refused {attempt.load_401s} times at the concurrency limit first, "
+            "then again at low concurrency)"
+        )
+    return AuthenticationError(detail, hint=hint, **context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,6 +481,31 @@ class _Stop:
         return self._clock.now() - self._started >= self._policy.total_seconds
 
 
+@attrs.define
+class _Send:
+    """What one `send` remembers across its attempts."""
+
+    idempotent: bool
+    started: float
+    attempt: int = 0
+    kept: int | None = None
+    """The generation of the credential kept after a 401 read as load: not refreshed again."""
+    static: bool = False
+    """The credential cannot be refreshed (Basic, TBA): its 401s are the credentials'."""
+    load_401s: int = 0
+    paused: bool = False
+    """The last attempt paused the limiter: waiting for a slot is the whole wait."""
+
+
+@attrs.frozen
+class _Reading:
+    """The answer an attempt ends with, and how a 401 among it was read."""
+
+    response: httpx.Response
+    unauthorized: Unauthorized | None = None
+    load: LimiterLoad | None = None
+
+
 class HttpPipeline:
     """Sends requests for one system through its limiter, auth and retry policy.
 
@@ -372,10 +520,15 @@ class HttpPipeline:
         http: the httpx client (its timeout is one attempt's timeout).
         limiter: shared by every caller of this system.
         auth: adds credentials and decides what a 401 means.
-        translate: the system's error translator for non-2xx responses.
+        translate: the system's error translator for non-2xx responses; the error it builds
+            is raised as it is.
         policy: attempts and total-time bounds.
         clock: time source for pauses, backoff and deadlines.
         random: jitter source in [0, 1); inject a constant to test exact schedules.
+        load_401_retries: how many times one request's 401 may be read as a rate limit in
+            disguise (only when a refresh cannot help and the limiter shows the account at
+            its concurrency limit: `LimiterLoad.saturated`). 0, the default, never reads a
+            401 so; the NetSuite client passes 3.
     """
 
     def __init__(
@@ -389,7 +542,10 @@ class HttpPipeline:
         policy: RetryPolicy | None = None,
         clock: Clock | None = None,
         random: Callable[[], float] = _random.random,
+        load_401_retries: int = 0,
     ) -> None:
+        if load_401_retries < 0:
+            raise ValueError(f"load_401_retries must be at least 0, got {load_401_retries}")
         self.system: System = system
         self.http = http
         self.limiter = limiter
@@ -397,6 +553,7 @@ class HttpPipeline:
         self.translate = translate
         self.policy = policy or RetryPolicy()
         self.clock = clock or SystemClock()
+        self.load_401_retries = load_401_retries
         self._random = random
 
     async def send(
@@ -410,140 +567,180 @@ class HttpPipeline:
                 HEAD, OPTIONS, PUT and DELETE, False for POST and PATCH.
 
         Raises:
-            AuthenticationError: credentials refused (after at most one refresh).
-            RateLimited: still rate limited when the retry budget ran out (retryable).
+            AuthenticationError: credentials refused (after at most one refresh), or still
+                refused at low concurrency.
+            RateLimited: still rate limited when the retry budget ran out (retryable); also
+                a 401 read as a rate limit that persisted at the concurrency limit.
             ServiceUnavailable: 5xx or transport failures past the budget (retryable).
             OutcomeUnknown: a non-idempotent request got no usable answer.
             ApiError: any other refusal, as the system's translator classified it.
         """
         if idempotent is None:
             idempotent = request.method.upper() in _IDEMPOTENT_METHODS
-        started = self.clock.now()
+        send = _Send(idempotent=idempotent, started=self.clock.now())
         retrying = AsyncRetrying(
-            stop=_Stop(self.policy, self.clock, started),
-            wait=self._wait,
+            stop=_Stop(self.policy, self.clock, send.started),
+            wait=lambda state: self._wait(state, send),
             retry=retry_if_exception(should_retry),
             sleep=self.clock.sleep,
             reraise=True,
         )
-        attempt = 0
         try:
             async for attempt_state in retrying:
                 with attempt_state:
-                    attempt += 1
-                    return await self._attempt(request, idempotent, started, attempt)
+                    return await self._attempt(request, send)
         except _GiveUp as give_up:
             raise give_up.error from None
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
-    def _check_pause(self, request: httpx.Request, started: float) -> None:
+    async def _check_pause(self, request: httpx.Request, send: _Send) -> None:
         """Raise at once when the limiter is paused past this send's time budget.
 
         Waiting out someone else's `Retry-After` inside `acquire()` would break the budget
         (`RetryPolicy.total_seconds`); the caller gets a retryable `RateLimited` saying how
         long the pause still lasts instead.
         """
-        paused_until = self.limiter.stats().paused_until
-        if paused_until is None:
+        load = await self.limiter.load()
+        if load.paused_for <= 0:
             return
-        wait = paused_until - self.clock.now()
-        remaining = self.policy.total_seconds - (self.clock.now() - started)
-        if wait > remaining:
+        remaining = self.policy.total_seconds - (self.clock.now() - send.started)
+        if load.paused_for > remaining:
             raise _GiveUp(
                 RateLimited(
                     "every caller is paused past this request's time budget",
                     system=self.system,
-                    retry_after=wait,
+                    retry_after=load.paused_for,
                     method=request.method,
                     path=request.url.path,
+                    attempts=send.attempt - 1,
                 )
             )
 
-    def _wait(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, ApiError) and exc.status in _PAUSING_STATUSES:
+    def _wait(self, state: RetryCallState, send: _Send) -> float:
+        if send.paused:
             # The limiter is already paused for every caller; waiting for a slot is the wait.
             return 0.0
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
         retry_after = exc.retry_after if isinstance(exc, ApiError) else None
         return backoff(
             state.attempt_number, policy=self.policy, retry_after=retry_after, rand=self._random()
         )
 
-    async def _attempt(
-        self, request: httpx.Request, idempotent: bool, started: float, attempt: int
-    ) -> httpx.Response:
-        self._check_pause(request, started)
+    async def _attempt(self, request: httpx.Request, send: _Send) -> httpx.Response:
+        send.attempt += 1
+        send.paused = False
+        await self._check_pause(request, send)
         async with self.limiter.acquire() as permit:
-            try:
-                credential = await self.auth.authorize(request)
-            except ApiError as exc:
-                if exc.status in _PAUSING_STATUSES and exc.retryable:
-                    # The token endpoint is the same account's: its 429/503 pauses every
-                    # caller too (and the retry wait relies on that pause).
-                    await permit.rate_limited(
-                        backoff(
-                            attempt,
-                            policy=self.policy,
-                            retry_after=exc.retry_after,
-                            rand=self._random(),
-                        )
-                    )
-                raise
-            response = await self._transmit(request, idempotent)
-            renewable = False
-            if response.status_code == 401:
-                # Whatever happens next, the token that failed is not used again.
-                refreshable = await self.auth.invalidate(credential)
-                # Only a token fetched for this very attempt is known to be fresh: clock
-                # readings cannot tell (a coarse or fake clock reads the same for a token
-                # cached a moment ago, and a waiting request may be handed one minted while
-                # it waited that died early too).
-                renewable = credential.fresh
-                if refreshable and not credential.fresh:
-                    renewable = True
-                    _log.info(
-                        "%s %s %s: 401, refreshing credentials once",
-                        self.system,
-                        request.method,
-                        request.url.path,
-                    )
-                    credential = await self.auth.authorize(request)
-                    response = await self._transmit(request, idempotent)
-                    if response.status_code == 401:
-                        await self.auth.invalidate(credential)
+            credential = await self._authorize(request, permit, send)
+            reading = await self._exchange(request, credential, send)
+            response = reading.response
             if response.status_code < 400:
                 await permit.succeeded()
                 return response
-            error = self._classify(response, idempotent, attempt, refreshed_or_fresh=renewable)
-            if response.status_code in _PAUSING_STATUSES:
-                delay = backoff(
-                    attempt,
-                    policy=self.policy,
-                    retry_after=error.retry_after,
-                    rand=self._random(),
-                )
-                remaining = self.policy.total_seconds - (self.clock.now() - started)
-                await permit.rate_limited(delay)
-                if error.retry_after is not None and error.retry_after > remaining:
-                    # Waiting it out would break the time budget: say so now, still
-                    # retryable, with the service's own figure attached.
-                    raise _GiveUp(error)
-                if error.retryable:
-                    _log.warning(
-                        "%s %s %s: HTTP %s, pausing every caller for %.2fs (attempt %d)",
-                        self.system,
-                        request.method,
-                        request.url.path,
-                        response.status_code,
-                        delay,
-                        attempt,
-                    )
+            attempt = Attempt(
+                number=send.attempt,
+                idempotent=send.idempotent,
+                now_epoch=self.clock.time(),
+                unauthorized=reading.unauthorized,
+                load_401s=send.load_401s,
+                load=reading.load,
+            )
+            error = self.translate(response, attempt)
+            persisted = reading.unauthorized == "load-persisted"
+            if response.status_code in _PAUSING_STATUSES or reading.unauthorized == "load":
+                await self._pause(request, permit, send, error, give_up=False)
+            elif persisted:
+                await self._pause(request, permit, send, error, give_up=True)
             else:
                 await permit.succeeded()
             raise error
 
-    async def _transmit(self, request: httpx.Request, idempotent: bool) -> httpx.Response:
+    async def _authorize(self, request: httpx.Request, permit: Permit, send: _Send) -> Credential:
+        try:
+            return await self.auth.authorize(request)
+        except ApiError as exc:
+            if exc.status in _PAUSING_STATUSES and exc.retryable:
+                # The token endpoint is the same account's: its 429/503 pauses every
+                # caller too (and the retry wait relies on that pause).
+                send.paused = True
+                await permit.rate_limited(
+                    backoff(
+                        send.attempt,
+                        policy=self.policy,
+                        retry_after=exc.retry_after,
+                        rand=self._random(),
+                    )
+                )
+            raise
+
+    async def _exchange(
+        self, request: httpx.Request, credential: Credential, send: _Send
+    ) -> _Reading:
+        """Send once; on a 401, recover where a refresh can and say how the 401 reads."""
+        response = await self._transmit(request, send)
+        if response.status_code != 401:
+            return _Reading(response)
+        if not (credential.fresh or credential.generation == send.kept):
+            # A cached credential: drop it (only if still current) and refresh once, also at
+            # the concurrency limit: a token that died (expired early, revoked) looks the
+            # same there, and reading its 401s as load would cut the cap for nothing.
+            if await self.auth.invalidate(credential):
+                _log.info(
+                    "%s %s %s: 401, refreshing credentials once",
+                    self.system,
+                    request.method,
+                    request.url.path,
+                )
+                credential = await self.auth.authorize(request)
+                response = await self._transmit(request, send)
+                if response.status_code != 401:
+                    return _Reading(response)
+            else:
+                send.static = True
+        # Refused with a credential a refresh cannot improve: wrong credentials, unless the
+        # account is at its concurrency limit (NetSuite's 401 in disguise, see module doc).
+        load = await self.limiter.load()
+        if self.load_401_retries and load.saturated(recent=LOAD_WINDOW):
+            send.load_401s += 1
+            # The credential is kept: a new token would only add a request to the overload.
+            send.kept = credential.generation
+            over = send.load_401s > self.load_401_retries
+            return _Reading(response, "load-persisted" if over else "load", load)
+        # Whatever happens next, the credential that failed is not used again.
+        await self.auth.invalidate(credential)
+        return _Reading(response, "static" if send.static else "fresh", load)
+
+    async def _pause(
+        self, request: httpx.Request, permit: Permit, send: _Send, error: ApiError, *, give_up: bool
+    ) -> None:
+        """Pause every caller after a 429/503 (or a 401 read as one).
+
+        Raises `_GiveUp(error)` when told to (a 401 read as a rate limit too often) or when the
+        service's `Retry-After` ends past this send's time budget.
+        """
+        delay = backoff(
+            send.attempt, policy=self.policy, retry_after=error.retry_after, rand=self._random()
+        )
+        remaining = self.policy.total_seconds - (self.clock.now() - send.started)
+        send.paused = True
+        await permit.rate_limited(delay)
+        if give_up or (error.retry_after is not None and error.retry_after > remaining):
+            # Waiting it out would break the time budget: say so now, still retryable,
+            # with the service's own figure attached.
+            raise _GiveUp(error)
+        if error.retryable:
+            _log.warning(
+                "%s %s %s: HTTP %s, pausing every caller for %.2fs (attempt %d)",
+                self.system,
+                request.method,
+                request.url.path,
+                error.status,
+                delay,
+                send.attempt,
+            )
+
+    async def _transmit(self, request: httpx.Request, send: _Send) -> httpx.Response:
         try:
             response = await self.http.send(request)
             await response.aread()
@@ -554,66 +751,15 @@ class HttpPipeline:
                 system=self.system,
                 method=request.method,
                 path=request.url.path,
+                attempts=send.attempt,
             ) from exc
         except httpx.TransportError as exc:
-            if idempotent:
-                raise ServiceUnavailable(
-                    f"no answer ({type(exc).__name__})",
-                    system=self.system,
-                    method=request.method,
-                    path=request.url.path,
-                ) from exc
-            raise OutcomeUnknown(
+            error_type = ServiceUnavailable if send.idempotent else OutcomeUnknown
+            raise error_type(
                 f"no answer ({type(exc).__name__})",
                 system=self.system,
                 method=request.method,
                 path=request.url.path,
+                attempts=send.attempt,
             ) from exc
         return response
-
-    def _classify(
-        self,
-        response: httpx.Response,
-        idempotent: bool,
-        attempt: int,
-        *,
-        refreshed_or_fresh: bool = False,
-    ) -> ApiError:
-        error = self.translate(response)
-        status = response.status_code
-        retry_after = parse_retry_after(
-            response.headers.get("retry-after"), now_epoch=self.clock.time()
-        )
-        if retry_after is not None:
-            error.retry_after = retry_after
-        if status == 429 and not isinstance(error, RateLimited):
-            # Any 429 is a rate limit whatever the body says (reference netsuite.md §5).
-            error = RateLimited(error.detail, **_context_of(error))
-        if status == 401:
-            if not isinstance(error, AuthenticationError):
-                error = AuthenticationError(error.detail, **_context_of(error))
-            if error.hint is None:
-                error.hint = (
-                    "The credentials were refused even when fresh: check the account id "
-                    "and environment, the role, and that the token or mapping was not "
-                    "revoked (a sandbox refresh clears them)"
-                    if refreshed_or_fresh
-                    else "The credentials were refused and cannot be refreshed"
-                )
-        if status >= 500 and status != 503 and not idempotent:
-            # A 5xx to a write that is not idempotent may have committed part or all of it.
-            return OutcomeUnknown(error.detail or f"HTTP {status}", **_context_of(error))
-        error.attempts = attempt
-        return error
-
-
-def _context_of(error: ApiError) -> ApiContext:
-    return ApiContext(
-        system=error.system,
-        status=error.status,
-        code=error.code,
-        request_id=error.request_id,
-        retry_after=error.retry_after,
-        method=error.method,
-        path=error.path,
-    )

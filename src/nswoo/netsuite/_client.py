@@ -53,6 +53,12 @@ __all__ = ["NetSuiteClient", "ProbeResult", "open_netsuite", "parse_location_id"
 _RECORD_ROOT = "/services/rest/record/v1"
 _SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 
+# NetSuite is reported to answer 401 "Invalid login attempt" instead of 429 when the
+# account's concurrency is exceeded (reference §1d; peers.md item 4,
+# julbrs/netsuite-api-client#26): a 401 that a refresh cannot fix, coming back while the
+# limiter shows the account at its limit, is backed off and retried this many times.
+LOAD_401_RETRIES = 3
+
 # Reference §7 (community facts, Unconfirmed item 5): these headers make NetSuite refuse
 # unknown property names and invalid values instead of ignoring them, so a renamed custom
 # field fails loudly (and is classified as schema drift) rather than being dropped silently.
@@ -157,10 +163,13 @@ class NetSuiteClient:
             http=http,
             limiter=limiter,
             auth=auth,
-            translate=lambda response: translate(response, unauthorized_hint=hint),
+            translate=lambda response, attempt: translate(
+                response, unauthorized_hint=hint, attempt=attempt
+            ),
             policy=policy,
             clock=clock or SystemClock(),
             random=random,
+            load_401_retries=LOAD_401_RETRIES,
         )
         self._converter = make_converter()
         self._pages = make_page_converter()

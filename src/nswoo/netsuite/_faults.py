@@ -17,11 +17,10 @@ from typing import Any
 import attrs
 import httpx
 
-from .._http import error_context
+from .._http import Attempt, error_context, server_error, unauthorized_error
 from ..errors import (
     ApiContext,
     ApiError,
-    AuthenticationError,
     DuplicateRecord,
     InvalidPayload,
     NotFound,
@@ -29,7 +28,6 @@ from ..errors import (
     RateLimited,
     ResponseInvalid,
     SchemaDriftError,
-    ServiceUnavailable,
 )
 
 __all__ = [
@@ -155,8 +153,13 @@ def _json_body(response: httpx.Response) -> object | None:
     return payload
 
 
-def translate(response: httpx.Response, *, unauthorized_hint: str | None = None) -> ApiError:
-    """Map a non-2xx NetSuite response to the most specific `ApiError`.
+def translate(
+    response: httpx.Response,
+    *,
+    unauthorized_hint: str | None = None,
+    attempt: Attempt | None = None,
+) -> ApiError:
+    """Map a non-2xx NetSuite response to the most specific `ApiError`, built once.
 
     Every error keeps the first relevant `o:errorCode` as `code` and its `detail`. See the
     module docstring for the body format; `classify_field_error` for the drift rule.
@@ -164,13 +167,17 @@ def translate(response: httpx.Response, *, unauthorized_hint: str | None = None)
     Args:
         response: the response that was not a success.
         unauthorized_hint: what to tell the user on a 401 (depends on the auth scheme).
+        attempt: the HTTP pipeline's facts about the attempt (its number, idempotency, how
+            a 401 was read: a 401 at the concurrency limit becomes `RateLimited`); a lone
+            first attempt of an idempotent request when not given.
     """
-    ctx: ApiContext = error_context(response, "netsuite")
+    attempt = attempt or Attempt()
+    ctx: ApiContext = error_context(response, "netsuite", attempt)
     status = response.status_code
     payload = _json_body(response)
     details = error_details(payload)
     if payload is None or (not details and status >= 500):
-        return _without_details(response, ctx, payload is None, unauthorized_hint)
+        return _without_details(response, ctx, payload is None, unauthorized_hint, attempt)
 
     codes = {detail.code for detail in details}
     first = details[0] if details else ErrorDetail(detail=_title(payload) or "")
@@ -179,12 +186,18 @@ def translate(response: httpx.Response, *, unauthorized_hint: str | None = None)
         return next((d for d in details if d.code in wanted), first)
 
     if status == 429 or codes & _RATE_CODES:
+        # A concurrency refusal was not processed: retryable whatever the method.
         chosen = pick(*_RATE_CODES)
         return RateLimited(chosen.detail, **_with(ctx, chosen, retryable=True))
+    if status >= 500:
+        return server_error(first.detail, attempt=attempt, **_with(ctx, first))
     if status == 401 or "INVALID_LOGIN" in codes:
         chosen = pick("INVALID_LOGIN")
-        return AuthenticationError(
-            chosen.detail, hint=unauthorized_hint or UNAUTHORIZED_HINT, **_with(ctx, chosen)
+        return unauthorized_error(
+            chosen.detail,
+            attempt=attempt,
+            hint=unauthorized_hint or UNAUTHORIZED_HINT,
+            **_with(ctx, chosen),
         )
     if status == 403 or "INSUFFICIENT_PERMISSION" in codes:
         chosen = pick("INSUFFICIENT_PERMISSION")
@@ -192,8 +205,6 @@ def translate(response: httpx.Response, *, unauthorized_hint: str | None = None)
     if status == 404 or codes & _NOT_FOUND_CODES:
         chosen = pick(*_NOT_FOUND_CODES)
         return NotFound(chosen.detail, **_with(ctx, chosen))
-    if status >= 500:
-        return ServiceUnavailable(first.detail, **_with(ctx, first))
 
     record = record_from_path(ctx.get("path"))
     for detail in details:
@@ -234,7 +245,7 @@ def _with(ctx: ApiContext, detail: ErrorDetail, *, retryable: bool | None = None
 
 
 def _without_details(
-    response: httpx.Response, ctx: ApiContext, not_json: bool, hint: str | None
+    response: httpx.Response, ctx: ApiContext, not_json: bool, hint: str | None, attempt: Attempt
 ) -> ApiError:
     """Errors whose body is not NetSuite's JSON error format (HTML pages, empty bodies)."""
     status = response.status_code
@@ -242,17 +253,17 @@ def _without_details(
     if status == 429:
         return RateLimited(f"rate limited, with {what}", **ctx)
     if status == 401:
-        return AuthenticationError(
-            f"unauthorized, with {what}", hint=hint or UNAUTHORIZED_HINT, **ctx
+        return unauthorized_error(
+            f"unauthorized, with {what}", attempt=attempt, hint=hint or UNAUTHORIZED_HINT, **ctx
         )
     if status == 403:
         return PermissionDenied(f"forbidden, with {what}", **ctx)
     if status == 404:
         return NotFound(f"not found, with {what}", **ctx)
     # A 5xx, or an HTML page from a proxy or maintenance screen in front of NetSuite: the
-    # request may succeed later.
+    # request may succeed later (unless it was a write that may have committed).
     retry: ApiContext = {**ctx, "retryable": True}
-    return ServiceUnavailable(f"HTTP {status} with {what}", **retry)
+    return server_error(f"HTTP {status} with {what}", attempt=attempt, **retry)
 
 
 def read_json(response: httpx.Response, *, what: str) -> Any:

@@ -16,17 +16,15 @@ from typing import Any
 import attrs
 import httpx
 
-from .._http import error_context
+from .._http import Attempt, error_context, server_error, unauthorized_error
 from ..errors import (
     ApiContext,
     ApiError,
-    AuthenticationError,
     DuplicateRecord,
     InvalidPayload,
     NotFound,
     PermissionDenied,
     RateLimited,
-    ServiceUnavailable,
 )
 
 __all__ = ["TOO_LARGE_CODE", "WooFault", "is_too_large", "read_fault", "translate"]
@@ -88,8 +86,9 @@ def is_too_large(error: ApiError) -> bool:
     return error.code == TOO_LARGE_CODE or error.status == 413
 
 
-def translate(response: httpx.Response) -> ApiError:
-    """A non-2xx wc/v3 response → the most specific `ApiError`.
+def translate(response: httpx.Response, attempt: Attempt | None = None) -> ApiError:
+    """A non-2xx wc/v3 response (and the HTTP pipeline's `attempt`) → the most specific
+    `ApiError`, built once.
 
     - 401, `woocommerce_rest_authentication_*` → `AuthenticationError` (with a hint);
     - `woocommerce_rest_cannot_*` with 403 → `PermissionDenied`;
@@ -100,9 +99,14 @@ def translate(response: httpx.Response) -> ApiError:
       (see `is_too_large`);
     - 429 → `RateLimited`; 5xx → `ServiceUnavailable`;
     - a body that is not WooCommerce JSON (HTML from a host or WAF) → `ServiceUnavailable`,
-      except 401, 404, 413 and 429, whose meaning does not depend on the body.
+      except 401, 404, 413 and 429, whose meaning does not depend on the body;
+    - a 5xx other than 503 to a request that is not idempotent (`attempt.idempotent`) →
+      `OutcomeUnknown`: it may have committed.
+
+    `attempt` defaults to a lone first attempt of an idempotent request.
     """
-    context = error_context(response, "woocommerce")
+    attempt = attempt or Attempt()
+    context = error_context(response, "woocommerce", attempt)
     status = response.status_code
     fault = read_fault(response)
     code = fault.code
@@ -113,13 +117,13 @@ def translate(response: httpx.Response) -> ApiError:
     if status == 429:
         return RateLimited(detail, **context)
     if status == 401 or (code or "").startswith("woocommerce_rest_authentication"):
-        return AuthenticationError(detail, hint=_auth_hint(code, detail), **context)
+        return unauthorized_error(detail, attempt=attempt, hint=_auth_hint(code, detail), **context)
     if status == 413 or code == TOO_LARGE_CODE:
         if code is None:
             context["code"] = TOO_LARGE_CODE if status != 413 else "request_entity_too_large"
         return InvalidPayload(detail or "request too large", **context)
     if code is None:
-        return _unreadable(status, fault, context)
+        return _unreadable(status, fault, context, attempt)
     if code.endswith("_invalid_id"):
         # Reference §2: GET/DELETE give 404 but PUT gives 400 with the same code.
         return NotFound(detail, **context)
@@ -141,7 +145,7 @@ def translate(response: httpx.Response) -> ApiError:
     if status == 404:
         return NotFound(detail, **context)
     if status >= 500:
-        return ServiceUnavailable(detail, **context)
+        return server_error(detail, attempt=attempt, **context)
     if status == 400:
         return InvalidPayload(detail, **context)
     return ApiError(detail, **context)
@@ -155,7 +159,7 @@ def _auth_hint(code: str | None, detail: str) -> str:
     return _KEY_HINT
 
 
-def _unreadable(status: int, fault: WooFault, context: ApiContext) -> ApiError:
+def _unreadable(status: int, fault: WooFault, context: ApiContext, attempt: Attempt) -> ApiError:
     what = "JSON that is not a WooCommerce error" if fault.is_json else "a body that is not JSON"
     if status == 404:
         # An HTML 404 means no wc/v3 route answered at all: not something a retry fixes.
@@ -165,5 +169,6 @@ def _unreadable(status: int, fault: WooFault, context: ApiContext) -> ApiError:
             **context,
         )
     # Hosts, CDNs and security plugins answer for WooCommerce with their own pages (and 403
-    # or 5xx statuses) when they throttle or block; reference §9 item 11. Retryable.
-    return ServiceUnavailable(f"the store answered with {what}", **context)
+    # or 5xx statuses) when they throttle or block; reference §9 item 11. Retryable, unless
+    # a 5xx came back to a write that may have committed.
+    return server_error(f"the store answered with {what}", attempt=attempt, **context)

@@ -23,14 +23,13 @@ from nswoo._settings import OrdersConfig, Secret
 from nswoo.errors import ResponseInvalid, WebhookPayloadInvalid
 from nswoo.limits._local import LocalLimiter
 from nswoo.orders._plan import Rejection, map_order
-from nswoo.orders._sync import ImportResult, OrderSync
+from nswoo.orders._sync import OrderSync
 from nswoo.store.memory import MemoryStore
 from nswoo.testing import make_order
 from nswoo.testing._world import SimWorld, build_world
 from nswoo.woocommerce import sign_body, verify_delivery
 from nswoo.woocommerce._client import WooClient
 from nswoo.woocommerce._convert import dumps, loads, structure_order
-from nswoo.woocommerce._records import WooOrder
 
 pytestmark = pytest.mark.anyio
 
@@ -193,10 +192,10 @@ class _BuggyOrderSync(OrderSync):
 
     buggy_order: int = 0
 
-    async def _import_claimed(self, order: WooOrder) -> ImportResult:
-        if order.id == self.buggy_order:
+    def _decide(self, job: Any, items: Any, customers: Any) -> None:
+        if job.order.id == self.buggy_order:
             raise RuntimeError("a bug nobody foresaw")
-        return await super()._import_claimed(order)
+        super()._decide(job, items, customers)
 
 
 async def test_an_unexpected_error_in_one_order_does_not_end_the_run() -> None:

@@ -3,19 +3,20 @@
 The shell around the pure planner (`nswoo.orders._plan`), for a batch of orders at a time (a
 WooCommerce page when polling, one order for a webhook delivery), in three visible steps:
 
-1. **gather**: claim each order key in storage (a lease; a second worker waits or gets the
-   existing link); ask the plan what each order needs (`lookups`: nothing for an order in a
-   status nswoo does not import, so it costs no NetSuite request); then, for the whole
-   batch at once, one SuiteQL query for sales orders already carrying the keys (custom field
-   and `externalId`), one for the SKUs' items (matches cached), and with customers by e-mail
-   one for the customers;
+1. **gather**: the stored links of the whole batch (one store read: a linked order costs no
+   NetSuite request); ask the plan what each other order needs (`lookups`: nothing for an
+   order in a status nswoo does not import, so it costs no NetSuite request); then, for the
+   whole batch at once, one SuiteQL query for sales orders already carrying the keys
+   (custom field and `externalId`), one for the SKUs' items (matches cached), and with
+   customers by e-mail one for the customers;
 2. **decide**: `plan_import(...)` once per order → `AlreadyImported | CreateSalesOrder
    (ExistingCustomer | CreateCustomer) | IgnoreOrder | DeadLetterOrder`;
-3. **apply**: create the customers and sales orders the plans ask for (`create_once`: never
-   twice, even when an answer is lost), read back what NetSuite booked for the whole batch in
-   one SuiteQL query, then store the links.
+3. **apply**: in waves of 25, claim the orders to create (a lease in storage: a second
+   worker waits, or finds the link), create the customers and sales orders the plans ask
+   for (`create_once`: never twice, even when an answer is lost), read back what NetSuite
+   booked for the wave in one SuiteQL query, then store the links.
 
-A bulk import so costs one POST per order plus three queries per page of 100.
+A bulk import so costs one POST per order, two queries per page of 100 and one per wave.
 
 Recovery (DESIGN behaviours 2 and 4):
 
@@ -81,7 +82,7 @@ from ..netsuite._queries import (
 )
 from ..netsuite._records import ExternalId
 from ..netsuite._writes import create_once
-from ..store import AlreadyLinked, Busy, Claimed, DeadLetter, Store, claim_or_wait
+from ..store import AlreadyLinked, Claimed, DeadLetter, Store, claim_or_wait
 from ..woocommerce._client import WooClient
 from ..woocommerce._convert import dumps, loads, structure_order, unstructure_order
 from ..woocommerce._records import MAX_NUMBER_PLACES, WooOrder, amount_problem, integer_problem
@@ -131,6 +132,9 @@ _KEPT = "dead-lettered before this run; retried on its schedule, or by orders re
 
 _BATCH = 100
 """Orders gathered and decided together: a WooCommerce page (`per_page=100`)."""
+
+_WAVE = 25
+"""Orders claimed, created and read back together: short leases, one read-back query each."""
 
 _SMALL_BATCH = 10
 """Up to this many orders, each one's dead letter is read alone; above, the store's list."""
@@ -226,7 +230,8 @@ class _Job:
     """One order in a batch, from its claim to its result."""
 
     order: WooOrder
-    claimed: bool
+    claimed: bool = False
+    stored_link: bool = False
     letter: DeadLetter | None = None
     retry: DeadLetter | None = None
     lookups: Lookups | None = None
@@ -361,67 +366,92 @@ class OrderSync:
     ) -> list[ImportResult]:
         """Gather, decide and apply for `orders` together; one result per distinct order id.
 
+        Leases are taken only around writes: an order is claimed just before its sales order
+        is created, in waves of `_WAVE`, and linked (which ends the lease) once its wave's
+        booked totals are read back. A process killed mid-run so blocks at most a wave of
+        orders until their leases expire. Looking up before claiming is safe: the sales
+        order's external id is unique in NetSuite, so a sales order created by someone else
+        in between makes the create fail as a duplicate, and that one is read and linked.
+
         `scheduled`: an automatic retry of dead letters (by `sync`): an order that had a dead
         letter and still fails is reported as `kept_dead_letter`, not dead-lettered anew.
         """
-        unique = list({order.id: order for order in orders}.values())
-        claims: dict[int, _Job] = {}
-        try:
-            await self._claim(
-                unique, claims, max_wait=self.max_wait if max_wait is None else max_wait
-            )
-            jobs = [claims[order.id] for order in unique]
-            await self._read_letters(jobs)
-            await self._gather_and_decide([job for job in jobs if job.open])
-            await self._apply([job for job in jobs if job.open])
-            await self._check_booked([job for job in jobs if job.check])
-            return [await self._finish(job, scheduled=scheduled) for job in jobs]
-        except BaseException:
-            # A run-wide failure (credentials, store) or a cancellation: give back every
-            # lease this batch holds, so the next run or worker takes the orders at once.
-            with anyio.CancelScope(shield=True):
-                for job in claims.values():
-                    if job.claimed:
-                        # On failure the lease simply expires on its own.
-                        with contextlib.suppress(StorageError):
-                            await self.store.order_links.release(
-                                self.config.store, job.order.id, owner=self.owner
-                            )
-            raise
+        wait = self.max_wait if max_wait is None else max_wait
+        jobs = [_Job(order) for order in {order.id: order for order in orders}.values()]
+        linked = await self.store.order_links.linked_ids(
+            self.config.store, [job.order.id for job in jobs]
+        )
+        for job in jobs:
+            if job.order.id in linked:
+                job.stored_link = True
+                job.done("already_imported", linked[job.order.id])
+        await self._read_letters(jobs)
+        await self._gather_and_decide([job for job in jobs if job.open])
+        # Sales orders found already linked or in NetSuite: read back, then link.
+        found = [job for job in jobs if job.check]
+        await self._check_booked(found)
+        results = {job.order.id: await self._finish(job, scheduled=scheduled) for job in found}
+        creates = [job for job in jobs if job.create is not None]
+        for start in range(0, len(creates), _WAVE):
+            wave = creates[start : start + _WAVE]
+            try:
+                await self._claim(wave, max_wait=wait)
+                await self._apply([job for job in wave if job.claimed])
+                await self._check_booked([job for job in wave if job.check])
+                for job in wave:
+                    results[job.order.id] = await self._finish(job, scheduled=scheduled)
+            except BaseException:
+                # A run-wide failure (credentials, store) or a cancellation: give back the
+                # leases this wave holds, so the next run or worker takes the orders at once.
+                with anyio.CancelScope(shield=True):
+                    for job in wave:
+                        if job.claimed:
+                            # On failure the lease simply expires on its own.
+                            with contextlib.suppress(StorageError):
+                                await self.store.order_links.release(
+                                    self.config.store, job.order.id, owner=self.owner
+                                )
+                raise
+        for job in jobs:
+            if job.order.id not in results:
+                results[job.order.id] = await self._finish(job, scheduled=scheduled)
+        return [results[job.order.id] for job in jobs]
 
-    async def _claim(
-        self, orders: Sequence[WooOrder], jobs: dict[int, _Job], *, max_wait: float
-    ) -> None:
-        """Claim every order into `jobs` (concurrently, each waiting up to `max_wait` on a
-        busy lease)."""
+    async def _claim(self, jobs: Sequence[_Job], *, max_wait: float) -> None:
+        """Claim each order about to be created (concurrently, each waiting up to `max_wait`
+        on a busy lease): `AlreadyLinked` and `Busy` end its plan."""
         slots = anyio.Semaphore(max(1, self.concurrency))
 
-        async def claim(order: WooOrder) -> None:
+        async def claim(job: _Job) -> None:
             async with slots:
                 answer = await claim_or_wait(
                     self.store.order_links,
                     self.config.store,
-                    order.id,
+                    job.order.id,
                     owner=self.owner,
                     lease_seconds=self.lease_seconds,
                     clock=self.clock,
                     max_wait=max_wait,
                 )
-            job = _Job(order, claimed=isinstance(answer, Claimed))
+            if isinstance(answer, Claimed):
+                job.claimed = True
+                return
+            job.create = None
             if isinstance(answer, AlreadyLinked):
+                # Another worker imported it since the look-up: nothing to create.
+                job.stored_link = True
                 job.done("already_imported", answer.link.sales_order_id)
-            elif isinstance(answer, Busy):
+            else:
                 job.done("deferred", reason=f"held by {answer.owner}")
-            jobs[order.id] = job
 
         async with anyio.create_task_group() as tg:
-            for order in orders:
-                tg.start_soon(claim, order)
+            for job in jobs:
+                tg.start_soon(claim, job)
 
     async def _read_letters(self, jobs: Sequence[_Job]) -> None:
         """Attach each order's dead letter and transient-failure record, if any."""
         store_name = self.config.store
-        wanted = [job for job in jobs if job.claimed or job.outcome == "already_imported"]
+        wanted = list(jobs)
         if len(wanted) <= _SMALL_BATCH:
             for job in wanted:
                 job.letter = await self.store.dead_letters.get(store_name, job.order.id)
@@ -438,7 +468,7 @@ class OrderSync:
                 job.letter = letters.get(job.order.id)
                 job.retry = retries.get(job.order.id)
         for job in wanted:
-            if not job.claimed and job.letter is not None:
+            if job.stored_link and job.letter is not None:
                 # Linked before, with a letter still open (a `total_differs` being retried,
                 # or one left by a delivery that failed while another path imported the
                 # order): check the booked total again; the letter goes only when it agrees.
@@ -501,7 +531,10 @@ class OrderSync:
                 job.fail(exc)
             return
         for job in to_plan:
-            self._decide(job, items, customers)
+            try:
+                self._decide(job, items, customers)
+            except Exception as exc:  # one order's bug is that order's failure
+                job.fail(exc)
 
     async def _find_customers(self, jobs: Sequence[_Job]) -> Mapping[ExternalId, str]:
         wanted = {
@@ -550,6 +583,8 @@ class OrderSync:
     async def _apply(self, jobs: Sequence[_Job]) -> None:
         """Create the customers, then the sales orders, the plans asked for."""
         plans = {job.order.id: job.create for job in jobs if job.create is not None}
+        for job in jobs:
+            job.create = None
         if not plans:
             return
         new_customers: dict[ExternalId, CreateCustomer] = {}
@@ -676,7 +711,10 @@ class OrderSync:
             result = await self._retrying(job)
         elif outcome in _LINKED:
             assert job.sales_order_id is not None  # noqa: S101 - set on every linked path
-            if job.claimed:
+            if not job.stored_link:
+                # Ends this worker's lease when it holds one; a sales order found in NetSuite
+                # is linked without one (it exists either way; the same link twice is a
+                # no-op, a different one raises: two sales orders need a person).
                 await self.store.order_links.link(
                     store_name, order.id, sales_order_id=job.sales_order_id, owner=self.owner
                 )

@@ -12,6 +12,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "._check",
     "._orders",
     "._inventory",
+    "._schema",
     "._webhooks",
     "._demo",
     "._sim",

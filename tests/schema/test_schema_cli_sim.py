@@ -1,0 +1,166 @@
+"""`nswoo schema snapshot|diff` as a user runs them, against simulators served on loopback.
+
+Issue 14, "Must show": an admin renames the order custom field and adds a mandatory field;
+`schema diff` then exits 1 naming both. The CLI runs in a worker thread with its own
+environment variables, the simulators over real HTTP.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import pytest
+from tests.acceptance._sim import base_environ, parse_exports
+
+from nswoo.cli._main import run
+from nswoo.errors import ApiError
+from nswoo.schema import take_snapshot
+from nswoo.testing import NetSuiteSimulator, WooSimulator, build_world
+from nswoo.testing._keys import generate_m2m_key_pair
+from nswoo.testing._server import seed_demo_catalog, serve_simulators, sim_exports
+
+pytestmark = pytest.mark.anyio
+
+ORDER_FIELD = "custbody_nswoo_woo_order_id"
+
+
+@asynccontextmanager
+async def served(folder: Path) -> AsyncIterator[tuple[dict[str, str], NetSuiteSimulator]]:
+    """The seeded simulators on loopback, and the variables pointing nswoo's sandbox at them."""
+    netsuite = NetSuiteSimulator("1234567_SB1")
+    private_pem, public_pem = generate_m2m_key_pair("PS256")
+    netsuite.register_m2m_client("client", "cert", public_pem)
+    shop = WooSimulator(
+        "http://127.0.0.1",
+        consumer_key="ck_" + secrets.token_hex(8),
+        consumer_secret="cs_" + secrets.token_hex(8),
+        webhook_secret=secrets.token_hex(8),
+    )
+    catalog = seed_demo_catalog(netsuite, shop)
+    async with serve_simulators(netsuite.asgi_app(), shop.asgi_app()) as urls:
+        shop.rebase(urls.woocommerce)
+        lines = sim_exports(
+            ns_sim=netsuite,
+            woo_sim=shop,
+            urls=urls,
+            catalog=catalog,
+            client_id="client",
+            certificate_id="cert",
+            private_key_pem=private_pem,
+            directory=folder,
+        )
+        environ = base_environ() | parse_exports(lines)
+        environ["NSWOO_SANDBOX_STORE"] = f"sqlite:///{folder / 'nswoo.db'}"
+        yield environ, netsuite
+
+
+async def nswoo(environ: dict[str, str], *argv: str) -> tuple[int, str, str]:
+    """Run the CLI in a worker thread (it runs its own event loop)."""
+    out, err = io.StringIO(), io.StringIO()
+    call = functools.partial(run, list(argv), environ=environ, stdout=out, stderr=err)
+    code = await anyio.to_thread.run_sync(call)
+    return code, out.getvalue(), err.getvalue()
+
+
+async def test_rename_and_new_mandatory_field_make_diff_exit_1_naming_both(
+    tmp_path: Path,
+) -> None:
+    fixture = tmp_path / "schema.jsonl"
+    async with served(tmp_path) as (environ, netsuite):
+        code, out, err = await nswoo(
+            environ, "schema", "snapshot", "--env", "sandbox", "-o", str(fixture)
+        )
+        assert (code, err) == (0, "")
+        assert "fields written" in out
+        unchanged = await nswoo(environ, "schema", "diff", str(fixture), "--env", "sandbox")
+        assert unchanged[0] == 0, unchanged
+        assert "no changes" in unchanged[1]
+
+        # An admin's SuiteScript deploy: the order field gets a new script id, and a new
+        # mandatory body field appears.
+        netsuite.rename_field("salesOrder", ORDER_FIELD, "custbody_woo_order_ref")
+        netsuite.define_custom_field("salesOrder", "custbody_region", "Region", mandatory=True)
+        code, out, err = await nswoo(
+            environ, "schema", "diff", str(fixture), "--env", "sandbox", "--json"
+        )
+        text_code, text, _ = await nswoo(
+            environ, "schema", "diff", str(fixture), "--env", "sandbox"
+        )
+
+    assert (code, err) == (1, "")
+    changes = json.loads(out)["changes"]
+    assert changes == [
+        {
+            "record": "salesOrder",
+            "kind": "added",
+            "field": "custbody_region",
+            "old_field": None,
+            "label": "Region",
+            "severity": "critical",
+        },
+        {
+            "record": "salesOrder",
+            "kind": "renamed",
+            "field": "custbody_woo_order_ref",
+            "old_field": ORDER_FIELD,
+            "label": "WooCommerce Order ID",
+            "severity": "critical",
+        },
+    ]
+    assert text_code == 1
+    assert f"custbody_woo_order_ref (WooCommerce Order ID): renamed from {ORDER_FIELD}" in text
+    assert "custbody_region (Region): added" in text
+
+
+async def test_snapshot_to_stdout_is_the_fixture_text(tmp_path: Path) -> None:
+    async with served(tmp_path) as (environ, _):
+        code, out, err = await nswoo(environ, "schema", "snapshot", "--env", "sandbox")
+
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert json.loads(lines[0]) == {"format": "nswoo-schema", "version": 1}
+    order_field = [json.loads(line) for line in lines[1:] if ORDER_FIELD in line]
+    assert order_field == [
+        {
+            "record": "salesOrder",
+            "id": ORDER_FIELD,
+            "label": "WooCommerce Order ID",
+            "type": "string",
+            "mandatory": False,
+        }
+    ]
+
+
+async def test_a_hand_edited_fixture_is_refused_with_its_line_before_netsuite_is_called(
+    tmp_path: Path,
+) -> None:
+    fixture = tmp_path / "schema.jsonl"
+    fixture.write_text(
+        '{"format": "nswoo-schema", "version": 1}\n{"record": "salesOrder", "id": "memo"}\n'
+    )
+    environ = base_environ() | {"NSWOO_ENV": "sandbox"}
+
+    code, out, err = await nswoo(environ, "schema", "diff", str(fixture), "--json")
+
+    assert code == 2
+    assert f"{fixture}:2" in out + err
+    assert "lacks" in out + err
+    assert "Traceback" not in out + err
+
+
+async def test_a_record_type_the_simulator_lacks_is_named() -> None:
+    """The simulator answers 501 for record types it does not model: the error names it."""
+    world = build_world()
+    async with world.netsuite_client() as client:
+        with pytest.raises(ApiError) as caught:
+            await take_snapshot(client, ("salesOrder", "assemblyBuild"))
+
+    assert "assemblyBuild" in str(caught.value)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import anyio
 import pytest
@@ -19,6 +21,8 @@ from nswoo.store import (
     claim_or_wait,
 )
 from nswoo.store._ports import StoreBinding, StoreBindingError
+from nswoo.store.memory import MemoryStore
+from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio
@@ -514,3 +518,106 @@ async def test_closed_store_refuses_use(store: Store) -> None:
     await store.aclose()
     with pytest.raises(StorageError, match=r"aclose\(\)"):
         await store.cursors.get("x")
+
+
+# ---------------------------------------------------------------------------------------------
+# Leases of owners whose process is gone
+
+
+@pytest.fixture
+def gone() -> set[str]:
+    """The owners the injected liveness predicate reports gone (tests add to it)."""
+    return set()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def watched_store(
+    request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path, gone: set[str]
+) -> AsyncIterator[Store]:
+    """A store of each backend whose liveness predicate is the `gone` set."""
+    opened: Store
+    if request.param == "memory":
+        opened = MemoryStore(clock=clock, owner_is_gone=gone.__contains__)
+    else:
+        opened = await SqliteStore.open(
+            tmp_path / "nswoo.db", clock=clock, owner_is_gone=gone.__contains__
+        )
+    async with opened:
+        yield opened
+
+
+async def test_a_gone_owners_claim_is_taken_over_at_once(
+    watched_store: Store, clock: FakeClock, gone: set[str]
+) -> None:
+    """A killed worker's claim frees the order long before its lease ends, told whose it was."""
+    links = watched_store.order_links
+    await links.claim("main", 40001, owner="vm:101", lease_seconds=300)
+    busy = await links.claim("main", 40001, owner="vm:202", lease_seconds=300)
+    gone.add("vm:101")
+    clock.advance(1)
+
+    held = await links.lease("main", 40001)
+    answer = await links.claim("main", 40001, owner="vm:202", lease_seconds=300)
+
+    assert isinstance(busy, Busy)
+    assert held is None  # nobody holds it: callers that found it busy need not wait
+    assert isinstance(answer, Claimed)
+    assert answer.lease.taken_over_from == "vm:101"  # so find-before-create runs
+    assert answer.lease.expires_at == clock.time() + 300
+
+
+async def test_a_live_owners_claim_is_kept_until_expiry(
+    watched_store: Store, clock: FakeClock, gone: set[str]
+) -> None:
+    """Only the gone owner's lease ends early; another owner's live lease still excludes."""
+    links = watched_store.order_links
+    start = clock.time()
+    await links.claim("main", 1, owner="vm:101", lease_seconds=300)
+    await links.claim("main", 2, owner="vm:303", lease_seconds=300)
+    gone.add("vm:101")
+
+    taken = await links.claim("main", 1, owner="vm:202", lease_seconds=300)
+    kept = await links.claim("main", 2, owner="vm:202", lease_seconds=300)
+    clock.advance(300)
+    lapsed = await links.claim("main", 2, owner="vm:202", lease_seconds=300)
+
+    assert isinstance(taken, Claimed)
+    assert kept == Busy(owner="vm:303", expires_at=start + 300)
+    assert isinstance(lapsed, Claimed)
+    assert lapsed.lease.taken_over_from == "vm:303"
+
+
+async def test_a_gone_owners_link_still_wins(watched_store: Store, gone: set[str]) -> None:
+    """A link recorded before the owner died stays: nobody may create again."""
+    links = watched_store.order_links
+    await links.claim("main", 1, owner="vm:101", lease_seconds=300)
+    link = await links.link("main", 1, sales_order_id="9001", owner="vm:101")
+    gone.add("vm:101")
+
+    answer = await links.claim("main", 1, owner="vm:202", lease_seconds=300)
+
+    assert answer == AlreadyLinked(link)
+
+
+async def test_a_gone_owners_inbox_items_are_taken_again_at_once(
+    watched_store: Store, clock: FakeClock, gone: set[str]
+) -> None:
+    """Items leased to a killed worker drain at once; a live worker's and held-back ones wait."""
+    inbox = watched_store.inbox
+    for n in (1, 2, 3):
+        await inbox.put("main", f"d-{n}", topic="order.created", order_id=n, body=b"x")
+    dead = await inbox.take("main", owner="vm:101", limit=1, lease_seconds=300)
+    live = await inbox.take("main", owner="vm:303", limit=1, lease_seconds=300)
+    held_back = await inbox.take("main", owner="vm:404", limit=1, lease_seconds=300)
+    await inbox.release([i.item_id for i in held_back], not_before=clock.time() + 60)
+    before = await inbox.take("main", owner="vm:202", limit=10, lease_seconds=300)
+    gone.update({"vm:101", "vm:404"})
+    clock.advance(1)
+
+    again = await inbox.take("main", owner="vm:202", limit=10, lease_seconds=300)
+
+    assert before == []
+    assert [i.item_id for i in again] == [i.item_id for i in dead]
+    assert again[0].attempts == 2
+    assert [i.item_id for i in live] != [i.item_id for i in again]
+    assert await inbox.pending_count("main") == 3

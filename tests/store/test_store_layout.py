@@ -40,5 +40,11 @@ def test_rules_import_only_the_ports() -> None:
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
 def test_backends_do_not_import_each_other_or_the_opener(backend: str) -> None:
-    """A backend imports the ports and rules only; `open_store` finds it by registry."""
-    assert store_imports(backend) <= {"_ports", "_rules"}
+    """A backend imports the ports, rules and liveness check only; `open_store` finds it by
+    registry."""
+    assert store_imports(backend) <= {"_ports", "_rules", "_liveness"}
+
+
+def test_the_liveness_check_imports_nothing_of_the_store() -> None:
+    """The OS question at the edge (`_liveness`) stands alone, below every backend."""
+    assert store_imports("_liveness") == set()

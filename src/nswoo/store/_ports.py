@@ -74,7 +74,7 @@ class Lease:
         order_id: the WooCommerce order id.
         owner: who holds the lease (a worker id: host, pid, task).
         expires_at: epoch seconds (`Clock.time()` scale) after which anyone may take it over.
-        taken_over_from: the owner of the expired lease this one replaced, if any. A worker
+        taken_over_from: the owner of the expired (or gone) lease this one replaced. A worker
             that crashed may have created the sales order before it could record the link,
             so the new holder must look in NetSuite before creating (it always must).
     """
@@ -293,8 +293,9 @@ class OrderLinks(Protocol):
       callers claiming one key at once exactly one gets `Claimed`. Later callers get
       `AlreadyLinked` once a link exists (and must not create), or `Busy` while another
       owner's lease lives. A lease whose `expires_at` has passed is taken over, so a crashed
-      worker never blocks an order for longer than its lease. The owner of a live lease
-      claiming again renews it.
+      worker never blocks an order for longer than its lease; so is, at once, a lease whose
+      owner is certainly gone (a `host:pid` of this host with no such process: see
+      `nswoo.store._liveness`). The owner of a live lease claiming again renews it.
     - `link()` records the sales order and ends the lease in the same step. Recording the
       same sales order again is a no-op; a different sales order for the same key raises
       `StorageError` (two sales orders exist: a human must look). The link is recorded even
@@ -349,7 +350,8 @@ class Inbox(Protocol):
     `take()` atomically leases up to `limit` pending items of one WooCommerce store, oldest
     first, and never an item of another store (whose worker imports it with that store's
     mapping); an item whose lease expired without `done()` is taken again, so a crashed
-    worker loses nothing. `done()` marks items finished: they are never taken again.
+    worker loses nothing, and an item whose lease owner is certainly gone is taken again
+    at once. `done()` marks items finished: they are never taken again.
     `release()` gives items back, at once or from a given time, without spending an attempt.
     """
 

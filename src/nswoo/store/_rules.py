@@ -7,6 +7,7 @@ No I/O, no clock (`now` is passed in).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import attrs
@@ -26,15 +27,44 @@ from ._ports import (
 
 __all__ = [
     "LinkRow",
+    "OwnerIsGone",
     "dead_letter_order",
     "decide_binding",
     "decide_claim",
     "decide_link",
     "epoch",
     "link_from_row",
+    "lease_lapsed",
     "live_lease",
+    "never_gone",
     "utc",
 ]
+
+
+OwnerIsGone = Callable[[str], bool]
+"""True only when the lease owner named is certainly gone (its process no longer exists).
+
+Computed at the edge (`_liveness.owner_is_gone` in the stores) and passed in, so the rules
+stay pure; "unknown" must answer False, which leaves the lease to its expiry.
+"""
+
+
+def never_gone(owner: str) -> bool:
+    """Every owner counts as alive: leases end only by expiry."""
+    del owner
+    return False
+
+
+def lease_lapsed(
+    owner: str | None, expires: float | None, *, now: float, owner_is_gone: OwnerIsGone
+) -> bool:
+    """Whether a lease no longer holds: none, past its expiry, or held by a gone owner.
+
+    An owner-less lease (an item given back until a time) ends only by expiry.
+    """
+    if expires is None or expires <= now:
+        return True
+    return owner is not None and owner_is_gone(owner)
 
 
 @attrs.frozen
@@ -56,15 +86,22 @@ def decide_claim(
     owner: str,
     now: float,
     lease_seconds: float,
+    owner_is_gone: OwnerIsGone = never_gone,
 ) -> tuple[Claim, LinkRow | None]:
-    """The answer to a claim, and the row to write (None: write nothing)."""
+    """The answer to a claim, and the row to write (None: write nothing).
+
+    Another owner's lease is taken over (`taken_over_from` set) once it expired or its owner
+    is gone (`owner_is_gone`); until then the answer is `Busy`.
+    """
     if lease_seconds <= 0:
         raise ValueError("lease_seconds must be positive")
     if row is not None and row.sales_order_id is not None:
         return AlreadyLinked(link_from_row(row, store=store, order_id=order_id)), None
     taken_over_from = None
     if row is not None and row.lease_owner is not None and row.lease_expires is not None:
-        live = row.lease_expires > now
+        live = not lease_lapsed(
+            row.lease_owner, row.lease_expires, now=now, owner_is_gone=owner_is_gone
+        )
         if live and row.lease_owner != owner:
             return Busy(owner=row.lease_owner, expires_at=row.lease_expires), None
         if not live and row.lease_owner != owner:
@@ -132,14 +169,21 @@ def decide_binding(
     return None
 
 
-def live_lease(row: LinkRow | None, *, store: str, order_id: int, now: float) -> Lease | None:
-    """The lease a row holds at `now`, or None (no row, linked, or lapsed)."""
+def live_lease(
+    row: LinkRow | None,
+    *,
+    store: str,
+    order_id: int,
+    now: float,
+    owner_is_gone: OwnerIsGone = never_gone,
+) -> Lease | None:
+    """The lease a row holds at `now`, or None (no row, linked, lapsed, or its owner gone)."""
     if (
         row is None
         or row.sales_order_id is not None
         or row.lease_owner is None
         or row.lease_expires is None
-        or row.lease_expires <= now
+        or lease_lapsed(row.lease_owner, row.lease_expires, now=now, owner_is_gone=owner_is_gone)
     ):
         return None
     return Lease(

@@ -14,6 +14,7 @@ import attrs
 
 from .._clock import Clock, SystemClock
 from ..errors import StorageError
+from ._liveness import owner_is_gone as _owner_is_gone
 from ._ports import (
     DEFAULT_INBOX_RETENTION,
     Claim,
@@ -34,11 +35,13 @@ from ._ports import (
 )
 from ._rules import (
     LinkRow,
+    OwnerIsGone,
     dead_letter_order,
     decide_binding,
     decide_claim,
     decide_link,
     epoch,
+    lease_lapsed,
     link_from_row,
     live_lease,
     utc,
@@ -63,6 +66,7 @@ class _MemoryState:
 
     clock: Clock
     inbox_retention: float
+    owner_is_gone: OwnerIsGone = _owner_is_gone
     lock: anyio.Lock = attrs.field(factory=anyio.Lock)
     links: dict[tuple[str, int], LinkRow] = attrs.field(factory=dict)
     inbox: dict[int, _InboxRow] = attrs.field(factory=dict)
@@ -95,6 +99,7 @@ class _MemoryOrderLinks:
                 owner=owner,
                 now=self._s.clock.time(),
                 lease_seconds=lease_seconds,
+                owner_is_gone=self._s.owner_is_gone,
             )
             if write is not None:
                 self._s.links[key] = write
@@ -146,7 +151,13 @@ class _MemoryOrderLinks:
         async with self._s.lock:
             self._s.check_open()
             row = self._s.links.get((store, order_id))
-            return live_lease(row, store=store, order_id=order_id, now=self._s.clock.time())
+            return live_lease(
+                row,
+                store=store,
+                order_id=order_id,
+                now=self._s.clock.time(),
+                owner_is_gone=self._s.owner_is_gone,
+            )
 
     async def linked_ids(self, store: str, order_ids: Iterable[int]) -> Mapping[int, str]:
         async with self._s.lock:
@@ -211,7 +222,12 @@ class _MemoryInbox:
                 if (
                     row.item.store != store
                     or row.done_at is not None
-                    or (row.lease_expires or 0.0) > now
+                    or not lease_lapsed(
+                        row.lease_owner,
+                        row.lease_expires,
+                        now=now,
+                        owner_is_gone=self._s.owner_is_gone,
+                    )
                 ):
                     continue
                 row.item = attrs.evolve(row.item, attempts=row.item.attempts + 1)
@@ -415,6 +431,9 @@ class MemoryStore(ClosingStore):
         clock: where leases and timestamps read time (default: the system clock).
         inbox_retention: seconds a finished delivery id is remembered for dedupe.
         binding: the environment and NetSuite account it belongs to (see `bind()`).
+        owner_is_gone: tells a lease owner whose process is gone, so its order claims and
+            inbox leases are taken over at once (default: owners `host:pid` of this host
+            whose process no longer exists; tests inject their own).
     """
 
     _state: _MemoryState
@@ -425,9 +444,13 @@ class MemoryStore(ClosingStore):
         clock: Clock | None = None,
         inbox_retention: float = DEFAULT_INBOX_RETENTION,
         binding: StoreBinding | None = None,
+        owner_is_gone: OwnerIsGone | None = None,
     ) -> None:
         state = _MemoryState(
-            clock=clock or SystemClock(), inbox_retention=inbox_retention, binding=binding
+            clock=clock or SystemClock(),
+            inbox_retention=inbox_retention,
+            owner_is_gone=owner_is_gone or _owner_is_gone,
+            binding=binding,
         )
         self.__attrs_init__(state)
 

@@ -50,6 +50,7 @@ from .._clock import Clock, SystemClock
 from .._retry import Retry
 from .._settings._backends import sqlite_path
 from ..errors import StorageError
+from ._liveness import owner_is_gone as _owner_is_gone
 from ._ports import (
     DEFAULT_INBOX_RETENTION,
     Claim,
@@ -70,6 +71,7 @@ from ._ports import (
 )
 from ._rules import (
     LinkRow,
+    OwnerIsGone,
     decide_binding,
     decide_claim,
     decide_link,
@@ -307,6 +309,7 @@ class _Db:
     pool: _Pool
     clock: Clock
     inbox_retention: float
+    owner_is_gone: OwnerIsGone = _owner_is_gone
     # More threads than this only queue on SQLite's single write lock.
     limiter: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(4))
     ready: bool = False
@@ -562,6 +565,7 @@ class _SqliteOrderLinks:
                 owner=owner,
                 now=now,
                 lease_seconds=lease_seconds,
+                owner_is_gone=self._db.owner_is_gone,
             )
             if write is not None:
                 _write_link_row(conn, store, order_id, write)
@@ -619,7 +623,13 @@ class _SqliteOrderLinks:
 
         def lease(conn: sqlite3.Connection) -> Lease | None:
             row = _link_row(conn, store, order_id)
-            return live_lease(row, store=store, order_id=order_id, now=clock.time())
+            return live_lease(
+                row,
+                store=store,
+                order_id=order_id,
+                now=clock.time(),
+                owner_is_gone=self._db.owner_is_gone,
+            )
 
         return await self._db.run(lease)
 
@@ -689,18 +699,29 @@ class _SqliteInbox:
             raise ValueError("lease_seconds must be positive")
         clock = self._db.clock
 
+        owner_is_gone = self._db.owner_is_gone
+
         def take(conn: sqlite3.Connection) -> list[InboxItem]:
             now = clock.time()
+            # Leases of owners whose process is gone are free now, not at their expiry; the
+            # owners are few (one per worker), asked inside the write lock.
+            holders = conn.execute(
+                "SELECT DISTINCT lease_owner FROM inbox WHERE store = ? AND done_at IS NULL "
+                "AND lease_owner IS NOT NULL AND lease_expires > ?",
+                (store, now),
+            ).fetchall()
+            gone = [owner for (owner,) in holders if owner_is_gone(owner)]
             rows = conn.execute(
                 "UPDATE inbox SET lease_owner = ?, lease_expires = ?, attempts = attempts + 1 "
                 "WHERE item_id IN (SELECT item_id FROM inbox WHERE store = ? "
-                "AND done_at IS NULL AND (lease_expires IS NULL OR lease_expires <= ?) "
+                "AND done_at IS NULL AND (lease_expires IS NULL OR lease_expires <= ? "
+                "OR lease_owner IN (SELECT value FROM json_each(?))) "
                 "ORDER BY item_id LIMIT ?) "
                 "RETURNING item_id, store, delivery_id, topic, order_id, body, received_at, "
                 "attempts, EXISTS (SELECT 1 FROM inbox AS newer WHERE newer.store = inbox.store "
                 "AND newer.order_id = inbox.order_id AND newer.item_id > inbox.item_id "
                 "AND newer.done_at IS NOT NULL)",
-                (owner, now + lease_seconds, store, now, max(0, limit)),
+                (owner, now + lease_seconds, store, now, json.dumps(gone), max(0, limit)),
             ).fetchall()
             # RETURNING gives rows in no promised order; the contract is oldest first.
             return sorted((_inbox_item(tuple(r)) for r in rows), key=lambda i: i.item_id)
@@ -952,6 +973,9 @@ class SqliteStore(ClosingStore):
         busy_timeout: seconds a write waits for another writer's lock before
             `StorageError(retryable=True)`.
         inbox_retention: seconds a finished delivery id is remembered for dedupe.
+        owner_is_gone: tells a lease owner whose process is gone, so its order claims and
+            inbox leases are taken over at once (default: owners `host:pid` of this host
+            whose process no longer exists; tests inject their own).
     """
 
     _db: _Db
@@ -963,6 +987,7 @@ class SqliteStore(ClosingStore):
         clock: Clock | None = None,
         busy_timeout: float = 10.0,
         inbox_retention: float = DEFAULT_INBOX_RETENTION,
+        owner_is_gone: OwnerIsGone | None = None,
     ) -> None:
         name = str(path)
         if name in {"", ":memory:"} or name.startswith("file:"):
@@ -975,6 +1000,7 @@ class SqliteStore(ClosingStore):
             pool=_Pool(path=name, busy_timeout=busy_timeout),
             clock=clock or SystemClock(),
             inbox_retention=inbox_retention,
+            owner_is_gone=owner_is_gone or _owner_is_gone,
         )
         self.__attrs_init__(db)
 
@@ -986,6 +1012,7 @@ class SqliteStore(ClosingStore):
         clock: Clock | None = None,
         busy_timeout: float = 10.0,
         inbox_retention: float = DEFAULT_INBOX_RETENTION,
+        owner_is_gone: OwnerIsGone | None = None,
     ) -> Self:
         """Open `path`, creating or migrating its schema.
 
@@ -993,7 +1020,13 @@ class SqliteStore(ClosingStore):
             StorageError: the file is not an SQLite database, belongs to another
                 application, carries a newer schema version, or stayed locked.
         """
-        store = cls(path, clock=clock, busy_timeout=busy_timeout, inbox_retention=inbox_retention)
+        store = cls(
+            path,
+            clock=clock,
+            busy_timeout=busy_timeout,
+            inbox_retention=inbox_retention,
+            owner_is_gone=owner_is_gone,
+        )
         await store._db.setup()
         return store
 

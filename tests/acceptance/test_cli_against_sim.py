@@ -218,7 +218,7 @@ def test_refused_credentials_end_orders_sync_with_one_line_and_exit_4(tmp_path: 
 
 def test_sync_reports_each_dead_letter_once_and_progress_when_asked(tmp_path: Path) -> None:
     """The report lists a dead letter on stdout and nothing repeats it on stderr; with
-    `--progress` (stderr not a terminal) stderr carries `handled/read` lines only.
+    `--progress` (stderr not a terminal) stderr carries `handled/read` progress lines.
     """
     with running_sim() as exports:
         with woo_http(exports) as woo:
@@ -233,9 +233,12 @@ def test_sync_reports_each_dead_letter_once_and_progress_when_asked(tmp_path: Pa
     assert quiet.returncode == 3, quiet.stderr
     assert quiet.stdout.count(f"order {bad['id']}:") == 1
     assert quiet.stdout.count("LAMP-ONCE") == 1
-    assert quiet.stderr == ""
+    # stderr may carry warnings of its own (e.g. about the store's webhooks), never the
+    # dead letter the report already shows.
+    assert "LAMP-ONCE" not in quiet.stderr
+    assert f"order {bad['id']}" not in quiet.stderr
     assert shown.returncode == 3, shown.stderr
-    progress = shown.stderr.splitlines()
-    assert progress, "no progress line"
-    assert all(line.startswith("orders replay: ") for line in progress), progress
-    assert progress[-1].endswith("orders handled")
+    progress = [line for line in shown.stderr.splitlines() if line.startswith("orders replay")]
+    assert progress, shown.stderr
+    assert progress[-1] == "orders replay: 1/1 orders handled"
+    assert "LAMP-ONCE" not in shown.stderr

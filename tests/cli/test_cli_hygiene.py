@@ -82,6 +82,7 @@ async def _dead_letters(url: str, count: int) -> None:
         ["orders", "dead-letters", "--env", "sandbox", "--json"],
         ["demo", "--orders", "4"],
         ["demo", "--orders", "4", "--json"],
+        ["sim"],
     ],
     ids=" ".join,
 )

@@ -136,6 +136,8 @@ _BATCH = 100
 _WAVE = 25
 """Orders claimed, created and read back together: short leases, one read-back query each."""
 
+_WAVES_AT_ONCE = 2
+
 _SMALL_BATCH = 10
 """Up to this many orders, each one's dead letter is read alone; above, the store's list."""
 
@@ -392,26 +394,42 @@ class OrderSync:
         await self._check_booked(found)
         results = {job.order.id: await self._finish(job, scheduled=scheduled) for job in found}
         creates = [job for job in jobs if job.create is not None]
-        for start in range(0, len(creates), _WAVE):
-            wave = creates[start : start + _WAVE]
+        waves = anyio.Semaphore(_WAVES_AT_ONCE)
+        fatal: list[BaseException] = []
+
+        async def wave(batch: Sequence[_Job]) -> None:
             try:
-                await self._claim(wave, max_wait=wait)
-                await self._apply([job for job in wave if job.claimed])
-                await self._check_booked([job for job in wave if job.check])
-                for job in wave:
+                await self._claim(batch, max_wait=wait)
+                await self._apply([job for job in batch if job.claimed])
+                await self._check_booked([job for job in batch if job.check])
+                for job in batch:
                     results[job.order.id] = await self._finish(job, scheduled=scheduled)
-            except BaseException:
+            except BaseException as exc:
                 # A run-wide failure (credentials, store) or a cancellation: give back the
                 # leases this wave holds, so the next run or worker takes the orders at once.
                 with anyio.CancelScope(shield=True):
-                    for job in wave:
-                        if job.claimed:
+                    for job in batch:
+                        if job.claimed and job.order.id not in results:
                             # On failure the lease simply expires on its own.
                             with contextlib.suppress(StorageError):
                                 await self.store.order_links.release(
                                     self.config.store, job.order.id, owner=self.owner
                                 )
-                raise
+                if isinstance(exc, Exception):
+                    fatal.append(exc)
+                    tg.cancel_scope.cancel()
+                else:
+                    raise
+            finally:
+                waves.release()
+
+        # Two waves at once: one's store work (claims, links) overlaps the other's creates.
+        async with anyio.create_task_group() as tg:
+            for start in range(0, len(creates), _WAVE):
+                await waves.acquire()
+                tg.start_soon(wave, creates[start : start + _WAVE])
+        if fatal:
+            raise fatal[0]  # as itself, never wrapped in an ExceptionGroup
         for job in jobs:
             if job.order.id not in results:
                 results[job.order.id] = await self._finish(job, scheduled=scheduled)

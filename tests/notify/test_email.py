@@ -16,13 +16,22 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from tests.notify._tls import self_signed
 
 from nswoo._settings._mapping import EmailTarget, OfficeHours
-from nswoo.notify import Alert, EmailNotifier, MemoryPendingAlerts, NotifyError, Pager
+from nswoo.notify import (
+    Alert,
+    EmailNotifier,
+    MemoryPendingAlerts,
+    NotifyError,
+    Pager,
+    StorePendingAlerts,
+)
+from nswoo.store.sqlite import SqliteStore
 
 pytestmark = pytest.mark.anyio
 
@@ -153,3 +162,36 @@ async def test_an_unreachable_server_keeps_the_alert_and_a_later_attempt_deliver
     assert (report.sent, report.failed, report.waiting) == (1, 0, 0)
     assert len(inbox.messages) == 1
     assert accounts.logins == ["user"]
+
+
+async def test_an_alert_the_server_could_not_take_survives_a_restart_in_the_store(
+    tmp_path: Path,
+) -> None:
+    """Kept in the SQLite store, the alert is still there for the next run, which sends it."""
+    server_tls, client_tls = self_signed(tmp_path)
+    port = free_port()
+    clock = [NOW]
+    notifier = EmailNotifier(target(f"smtps://127.0.0.1:{port}"), ssl_context=client_tls)
+    async with await SqliteStore.open(tmp_path / "nswoo.db") as store:
+        pager = Pager(
+            [notifier],
+            StorePendingAlerts(store.pending_alerts),
+            OfficeHours(),
+            now=lambda: clock[0],
+        )
+        first = await pager.raise_alert(ALERT)
+
+    clock[0] = NOW + dt.timedelta(hours=1)
+    with smtp_server(port, ssl_context=server_tls) as inbox:
+        async with await SqliteStore.open(tmp_path / "nswoo.db") as store:
+            outbox = StorePendingAlerts(store.pending_alerts)
+            [kept] = await outbox.pending_alerts()
+            pager = Pager([notifier], outbox, OfficeHours(), now=lambda: clock[0])
+            again = await pager.raise_alert(attrs.evolve(ALERT, raised_at=clock[0]))
+            left = await outbox.pending_alerts()
+
+    assert (first, again) == (True, False)  # the second raise is the same alert
+    assert kept.alert == ALERT
+    assert kept.attempts == 1
+    assert len(inbox.messages) == 1
+    assert left == []

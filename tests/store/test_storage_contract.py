@@ -20,7 +20,7 @@ from nswoo.store import (
     Store,
     claim_or_wait,
 )
-from nswoo.store._ports import StoreBinding, StoreBindingError
+from nswoo.store._ports import AlertRow, StoreBinding, StoreBindingError
 from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock
@@ -458,6 +458,57 @@ async def test_reports_are_kept_per_store(store: Store) -> None:
     assert [(r.store, r.payload_json) for r in main] == [("main", '{"store": "main"}')]
     assert [r.report_date.day for r in outlet] == [1, 2]
     assert await store.reports.recent("elsewhere", 10) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Pending alerts (schema drift pages): kept until each channel took them, deduplicated
+
+_T0 = datetime(2026, 3, 7, 2, 0, tzinfo=UTC)
+
+
+def _alert(key: str, channel: str, due: datetime = _T0) -> AlertRow:
+    return AlertRow(key, channel, "field renamed", "details", "critical", _T0, due)
+
+
+async def test_pending_alerts_wait_until_due_and_are_kept_until_sent(store: Store) -> None:
+    monday = _T0 + timedelta(days=2, hours=6)
+    rows = [_alert("drift:x", "email", monday), _alert("drift:x", "webhook", monday)]
+
+    assert await store.pending_alerts.add(rows, quiet_since=_T0 - timedelta(days=1)) is True
+    assert await store.pending_alerts.due(_T0) == []
+    due = await store.pending_alerts.due(monday)
+    await store.pending_alerts.mark_sent("drift:x", "webhook", monday)
+    await store.pending_alerts.mark_failed(
+        "drift:x", "email", "smtp unreachable", monday + timedelta(minutes=15)
+    )
+
+    assert [(r.key, r.channel) for r in due] == [("drift:x", "email"), ("drift:x", "webhook")]
+    [kept] = await store.pending_alerts.waiting()
+    assert (kept.channel, kept.attempts, kept.last_error) == ("email", 1, "smtp unreachable")
+    assert kept.due == monday + timedelta(minutes=15)
+    assert (kept.subject, kept.body, kept.severity, kept.raised_at) == (
+        "field renamed",
+        "details",
+        "critical",
+        _T0,
+    )
+
+
+async def test_identical_pending_alerts_are_added_once(store: Store) -> None:
+    alerts = store.pending_alerts
+    quiet = _T0 - timedelta(hours=24)
+
+    first = await alerts.add([_alert("drift:x", "email")], quiet_since=quiet)
+    again = await alerts.add([_alert("drift:x", "email")], quiet_since=quiet)
+    other = await alerts.add([_alert("drift:y", "email")], quiet_since=quiet)
+    await alerts.mark_sent("drift:x", "email", _T0)
+    within_quiet = await alerts.add([_alert("drift:x", "email")], quiet_since=quiet)
+    after_quiet = await alerts.add(
+        [_alert("drift:x", "email")], quiet_since=_T0 + timedelta(seconds=1)
+    )
+
+    assert (first, again, other, within_quiet, after_quiet) == (True, False, True, False, True)
+    assert [(r.key, r.attempts) for r in await alerts.waiting()] == [("drift:x", 0), ("drift:y", 0)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._office_hours import next_send_time as next_send_time
 from ._outbox import MemoryPendingAlerts as MemoryPendingAlerts
+from ._outbox import StorePendingAlerts as StorePendingAlerts
 from ._pager import FlushReport as FlushReport
 from ._pager import Pager as Pager
 from ._port import Alert as Alert
@@ -32,6 +33,7 @@ __all__ = [
     "Pager",
     "PendingAlert",
     "PendingAlerts",
+    "StorePendingAlerts",
     "WebhookNotifier",
     "next_send_time",
 ]

@@ -1,4 +1,4 @@
-"""An in-memory `PendingAlerts` (tests, the demo, and a process that keeps no store)."""
+"""The outboxes: in memory (tests, the demo), and in nswoo's store (kept across runs)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from ._port import Alert, PendingAlert
+from ..store._ports import AlertRow
+from ..store._ports import PendingAlerts as StoredAlerts
+from ._port import Alert, PendingAlert, Severity
 
-__all__ = ["MemoryPendingAlerts"]
+__all__ = ["MemoryPendingAlerts", "StorePendingAlerts"]
 
 
 class MemoryPendingAlerts:
@@ -53,3 +55,50 @@ class MemoryPendingAlerts:
             self._waiting[(key, channel)] = attrs.evolve(
                 waiting, due=retry_at, attempts=waiting.attempts + 1, last_error=error
             )
+
+
+class StorePendingAlerts:
+    """`PendingAlerts` kept in nswoo's store (`Store.pending_alerts`): survives restarts."""
+
+    def __init__(self, port: StoredAlerts) -> None:
+        self._port = port
+
+    async def add_alert(
+        self, alert: Alert, channels: Sequence[str], due: dt.datetime, *, quiet: dt.timedelta
+    ) -> bool:
+        """See `PendingAlerts.add_alert`."""
+        rows = [
+            AlertRow(
+                key=alert.key,
+                channel=channel,
+                subject=alert.subject,
+                body=alert.body,
+                severity=alert.severity,
+                raised_at=alert.raised_at,
+                due=due,
+            )
+            for channel in channels
+        ]
+        return await self._port.add(rows, quiet_since=alert.raised_at - quiet)
+
+    async def due_alerts(self, now: dt.datetime) -> Sequence[PendingAlert]:
+        """See `PendingAlerts.due_alerts`."""
+        return [_pending(row) for row in await self._port.due(now)]
+
+    async def pending_alerts(self) -> Sequence[PendingAlert]:
+        """See `PendingAlerts.pending_alerts`."""
+        return [_pending(row) for row in await self._port.waiting()]
+
+    async def alert_sent(self, key: str, channel: str, at: dt.datetime) -> None:
+        """See `PendingAlerts.alert_sent`."""
+        await self._port.mark_sent(key, channel, at)
+
+    async def alert_failed(self, key: str, channel: str, error: str, retry_at: dt.datetime) -> None:
+        """See `PendingAlerts.alert_failed`."""
+        await self._port.mark_failed(key, channel, error, retry_at)
+
+
+def _pending(row: AlertRow) -> PendingAlert:
+    severity: Severity = "critical" if row.severity == "critical" else "warning"
+    alert = Alert(row.key, row.subject, row.body, severity, row.raised_at)
+    return PendingAlert(alert, row.channel, row.due, row.attempts, row.last_error)

@@ -32,6 +32,7 @@ from ..errors import StorageError
 
 __all__ = [
     "DEFAULT_INBOX_RETENTION",
+    "AlertRow",
     "AlreadyLinked",
     "Busy",
     "Claim",
@@ -45,6 +46,7 @@ __all__ = [
     "Lease",
     "OrderLink",
     "OrderLinks",
+    "PendingAlerts",
     "PushedStock",
     "Report",
     "Reports",
@@ -481,6 +483,56 @@ class Reports(Protocol):
         ...
 
 
+@attrs.frozen
+class AlertRow:
+    """An alert waiting for (or, with `sent_at`, taken by) one notification channel.
+
+    `key` identifies identical alerts (`schema-drift:salesOrder:custbody_x`); `due` is when
+    it may be sent next (office hours, then retry times); times are aware UTC.
+    """
+
+    key: str
+    channel: str
+    subject: str
+    body: str
+    severity: str
+    raised_at: datetime
+    due: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+class PendingAlerts(Protocol):
+    """Alerts not yet delivered, kept until each channel has taken them (never lost).
+
+    Contract: one row per (key, channel). `add()` is atomic: it queues all of its rows or
+    none, and none when any (key, channel) of them is still waiting or was sent at or after
+    `quiet_since` (de-duplication of identical alerts). A sent row is kept (with `sent_at`)
+    so later identical alerts can be recognised; adding after the quiet time replaces it.
+    """
+
+    async def add(self, rows: Sequence[AlertRow], *, quiet_since: datetime) -> bool:
+        """Queue `rows` (the same alert for several channels); False when deduplicated."""
+        ...
+
+    async def due(self, now: datetime) -> list[AlertRow]:
+        """The waiting rows due at `now`, by due time, then key and channel."""
+        ...
+
+    async def waiting(self) -> list[AlertRow]:
+        """Every row not yet sent, due or not, by due time, then key and channel."""
+        ...
+
+    async def mark_sent(self, key: str, channel: str, at: datetime) -> None:
+        """`channel` delivered the alert `key` at `at`."""
+        ...
+
+    async def mark_failed(self, key: str, channel: str, error: str, retry_at: datetime) -> None:
+        """A delivery failed: count the attempt, keep `error`, due again at `retry_at`."""
+        ...
+
+
 class Store(Protocol):
     """All of nswoo's storage ports behind one handle, closed with `aclose()`.
 
@@ -507,6 +559,9 @@ class Store(Protocol):
 
     @property
     def reports(self) -> Reports: ...
+
+    @property
+    def pending_alerts(self) -> PendingAlerts: ...
 
     async def bind(self, binding: StoreBinding) -> None:
         """Record the environment and NetSuite account this store belongs to, or check them.

@@ -17,6 +17,7 @@ from ..errors import StorageError
 from ._liveness import owner_is_gone as _owner_is_gone
 from ._ports import (
     DEFAULT_INBOX_RETENTION,
+    AlertRow,
     Claim,
     ClosingStore,
     Cursors,
@@ -27,6 +28,7 @@ from ._ports import (
     Lease,
     OrderLink,
     OrderLinks,
+    PendingAlerts,
     PushedStock,
     Report,
     Reports,
@@ -76,6 +78,7 @@ class _MemoryState:
     cursors: dict[str, str] = attrs.field(factory=dict)
     pushes: dict[tuple[str, str], PushedStock] = attrs.field(factory=dict)
     reports: dict[tuple[str, date], Report] = attrs.field(factory=dict)
+    alerts: dict[tuple[str, str], AlertRow] = attrs.field(factory=dict)
     binding: StoreBinding | None = None
     closed: bool = False
 
@@ -410,6 +413,47 @@ class _MemoryReports:
             return [self._s.reports[(store, day)] for day in days]
 
 
+@attrs.frozen
+class _MemoryPendingAlerts:
+    _s: _MemoryState
+
+    async def add(self, rows: Sequence[AlertRow], *, quiet_since: datetime) -> bool:
+        async with self._s.lock:
+            self._s.check_open()
+            for row in rows:
+                kept = self._s.alerts.get((row.key, row.channel))
+                if kept is not None and (kept.sent_at is None or kept.sent_at >= quiet_since):
+                    return False
+            for row in rows:
+                self._s.alerts[(row.key, row.channel)] = row
+            return bool(rows)
+
+    async def due(self, now: datetime) -> list[AlertRow]:
+        return [row for row in await self.waiting() if row.due <= now]
+
+    async def waiting(self) -> list[AlertRow]:
+        async with self._s.lock:
+            self._s.check_open()
+            rows = [row for row in self._s.alerts.values() if row.sent_at is None]
+        return sorted(rows, key=lambda row: (row.due, row.key, row.channel))
+
+    async def mark_sent(self, key: str, channel: str, at: datetime) -> None:
+        async with self._s.lock:
+            self._s.check_open()
+            row = self._s.alerts.get((key, channel))
+            if row is not None:
+                self._s.alerts[(key, channel)] = attrs.evolve(row, sent_at=at)
+
+    async def mark_failed(self, key: str, channel: str, error: str, retry_at: datetime) -> None:
+        async with self._s.lock:
+            self._s.check_open()
+            row = self._s.alerts.get((key, channel))
+            if row is not None:
+                self._s.alerts[(key, channel)] = attrs.evolve(
+                    row, due=retry_at, attempts=row.attempts + 1, last_error=error
+                )
+
+
 @attrs.frozen(init=False)
 class MemoryStore(ClosingStore):
     """Every storage port in memory: the same contracts as `SqliteStore`, for tests.
@@ -483,6 +527,11 @@ class MemoryStore(ClosingStore):
     def reports(self) -> Reports:
         """Reconciliation history."""
         return _MemoryReports(self._state)
+
+    @property
+    def pending_alerts(self) -> PendingAlerts:
+        """Alerts not yet delivered."""
+        return _MemoryPendingAlerts(self._state)
 
     async def bind(self, binding: StoreBinding) -> None:
         """Record or check the environment and account (see `Store.bind`)."""

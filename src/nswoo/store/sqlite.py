@@ -53,6 +53,7 @@ from ..errors import StorageError
 from ._liveness import owner_is_gone as _owner_is_gone
 from ._ports import (
     DEFAULT_INBOX_RETENTION,
+    AlertRow,
     Claim,
     ClosingStore,
     Cursors,
@@ -63,6 +64,7 @@ from ._ports import (
     Lease,
     OrderLink,
     OrderLinks,
+    PendingAlerts,
     PushedStock,
     Report,
     Reports,
@@ -161,6 +163,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX inbox_pending ON inbox (store, item_id) WHERE done_at IS NULL",
         "CREATE INDEX inbox_done_by_order ON inbox (store, order_id, item_id) "
         "WHERE done_at IS NOT NULL",
+    ),
+    # 3: alerts waiting for a notification channel (schema drift pages), kept until sent.
+    (
+        """CREATE TABLE pending_alerts (
+            key TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            raised_at REAL NOT NULL,
+            due REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            sent_at REAL,
+            PRIMARY KEY (key, channel)
+        )""",
+        "CREATE INDEX pending_alerts_due ON pending_alerts (due) WHERE sent_at IS NULL",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -955,6 +974,97 @@ class _SqliteReports:
         return await self._db.run(recent)
 
 
+_ALERT_COLUMNS = (
+    "key, channel, subject, body, severity, raised_at, due, attempts, last_error, sent_at"
+)
+
+
+def _alert_row(values: Sequence[object]) -> AlertRow:
+    key, channel, subject, body, severity, raised, due, attempts, error, sent = values
+    return AlertRow(
+        key=str(key),
+        channel=str(channel),
+        subject=str(subject),
+        body=str(body),
+        severity=str(severity),
+        raised_at=utc(float(raised)),  # type: ignore[arg-type]
+        due=utc(float(due)),  # type: ignore[arg-type]
+        attempts=int(attempts),  # type: ignore[call-overload]
+        last_error=None if error is None else str(error),
+        sent_at=None if sent is None else utc(float(sent)),  # type: ignore[arg-type]
+    )
+
+
+@attrs.frozen
+class _SqlitePendingAlerts:
+    _db: _Db
+
+    async def add(self, rows: Sequence[AlertRow], *, quiet_since: datetime) -> bool:
+        values = [
+            (r.key, r.channel, r.subject, r.body, r.severity, epoch(r.raised_at), epoch(r.due))
+            for r in rows
+        ]
+        quiet = epoch(quiet_since)
+
+        def add(conn: sqlite3.Connection) -> bool:
+            for key, channel, *_ in values:
+                kept = conn.execute(
+                    "SELECT sent_at FROM pending_alerts WHERE key = ? AND channel = ?",
+                    (key, channel),
+                ).fetchone()
+                if kept is not None and (kept[0] is None or float(kept[0]) >= quiet):
+                    return False
+            conn.executemany(
+                "INSERT OR REPLACE INTO pending_alerts (key, channel, subject, body, severity, "
+                "raised_at, due, attempts, last_error, sent_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL)",
+                values,
+            )
+            return bool(values)
+
+        return await self._db.run(self._db.write(add))
+
+    async def due(self, now: datetime) -> list[AlertRow]:
+        def due(conn: sqlite3.Connection) -> list[AlertRow]:
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM pending_alerts "  # noqa: S608 - constant columns
+                "WHERE sent_at IS NULL AND due <= ? ORDER BY due, key, channel",
+                (epoch(now),),
+            )
+            return [_alert_row(row) for row in rows]
+
+        return await self._db.run(due)
+
+    async def waiting(self) -> list[AlertRow]:
+        def waiting(conn: sqlite3.Connection) -> list[AlertRow]:
+            rows = conn.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM pending_alerts "  # noqa: S608 - constant columns
+                "WHERE sent_at IS NULL ORDER BY due, key, channel"
+            )
+            return [_alert_row(row) for row in rows]
+
+        return await self._db.run(waiting)
+
+    async def mark_sent(self, key: str, channel: str, at: datetime) -> None:
+        def mark_sent(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE pending_alerts SET sent_at = ? WHERE key = ? AND channel = ?",
+                (epoch(at), key, channel),
+            )
+
+        await self._db.run(self._db.write(mark_sent))
+
+    async def mark_failed(self, key: str, channel: str, error: str, retry_at: datetime) -> None:
+        def mark_failed(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE pending_alerts SET due = ?, attempts = attempts + 1, last_error = ? "
+                "WHERE key = ? AND channel = ? AND sent_at IS NULL",
+                (epoch(retry_at), error, key, channel),
+            )
+
+        await self._db.run(self._db.write(mark_failed))
+
+
 @attrs.frozen(init=False)
 class SqliteStore(ClosingStore):
     """Every storage port in one SQLite file (WAL), shared safely by processes on one host.
@@ -1064,6 +1174,11 @@ class SqliteStore(ClosingStore):
     def reports(self) -> Reports:
         """Reconciliation history."""
         return _SqliteReports(self._db)
+
+    @property
+    def pending_alerts(self) -> PendingAlerts:
+        """Alerts not yet delivered."""
+        return _SqlitePendingAlerts(self._db)
 
     async def bind(self, binding: StoreBinding) -> None:
         """Record or check the environment and account (see `nswoo.Store.bind`).

@@ -9,8 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nswoo.netsuite
 from nswoo.errors import ConfigurationError, InvalidPayload
-from nswoo.netsuite import id_list, ident, internal_id, number, suiteql_queries, suiteql_query, text
+from nswoo.netsuite import (
+    id_list,
+    ident,
+    internal_id,
+    number,
+    suiteql_queries,
+    suiteql_query,
+    text,
+    text_list,
+)
 from nswoo.netsuite._suiteql import keyset_query, make_page_converter, normalize_row, parse_page
 
 
@@ -132,6 +142,52 @@ def test_empty_in_list_yields_no_query() -> None:
     assert list(suiteql_queries("SELECT id FROM item WHERE id IN {ids}", ids=id_list([]))) == []
     with pytest.raises(ValueError, match="empty"):
         suiteql_query("SELECT id FROM item WHERE id IN {ids}", ids=id_list([]))
+
+
+@given(st.lists(_CLEAN_TEXT, min_size=1, max_size=20))
+def test_text_lists_render_each_value_as_a_literal(values: list[str]) -> None:
+    """`text_list()` renders `('a', 'b')`, each element read back unchanged, in order, once."""
+    query = suiteql_query("SELECT id FROM item WHERE itemid IN {skus}", skus=text_list(values))
+    prefix = "SELECT id FROM item WHERE itemid IN ("
+    assert query.text.startswith(prefix)
+    assert query.text.endswith(")")
+    rendered = query.text.removeprefix(prefix)[:-1]
+    expected = list(dict.fromkeys(values))
+    assert rendered == ", ".join(text(v).sql for v in expected)
+
+
+def test_text_lists_refuse_what_text_refuses() -> None:
+    """A lone str (not a list), a non-str element, or a control character is refused."""
+    with pytest.raises(TypeError, match="not one str"):
+        text_list("MUG-BLUE")
+    with pytest.raises(TypeError):
+        text_list(["A", 1])  # type: ignore[list-item]
+    with pytest.raises(InvalidPayload):
+        text_list(["A", "B\x00"])
+
+
+def test_text_lists_are_chunked_like_id_lists() -> None:
+    """1,200 SKUs at 500 a query: three queries; an empty list, none; two lists, refused."""
+    skus = text_list(f"SKU-{n}" for n in range(1200))
+    queries = list(
+        suiteql_queries("SELECT id FROM item WHERE itemid IN {s}", chunk_size=500, s=skus)
+    )
+    assert [q.text.count("'SKU-") for q in queries] == [500, 500, 200]
+    assert list(suiteql_queries("SELECT id FROM item WHERE itemid IN {s}", s=text_list([]))) == []
+    with pytest.raises(ValueError, match="only one IN list"):
+        list(
+            suiteql_queries(
+                "SELECT id FROM item WHERE id IN {a} AND itemid IN {b}",
+                a=id_list([1]),
+                b=text_list(["x"]),
+            )
+        )
+
+
+def test_no_hand_made_values_are_public() -> None:
+    """`SqlValue` is not exported: values come only from the helpers."""
+    assert "SqlValue" not in nswoo.netsuite.__all__
+    assert not hasattr(nswoo.netsuite, "SqlValue")
 
 
 def test_keyset_query_orders_by_key() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import attrs
 import httpx
@@ -351,3 +353,42 @@ async def test_a_linked_order_costs_no_netsuite_request_when_polled_again() -> N
     before = len(world.netsuite.stats.requests)
     assert (await sync.import_order(order)).outcome == "already_imported"
     assert len(world.netsuite.stats.requests) == before
+
+
+async def test_a_bulk_poll_costs_at_most_1_1_netsuite_requests_per_order() -> None:
+    """Polling 230 orders: one create each, plus a few queries per page of 100 (existing
+    sales orders, items) and per wave of 25 (what NetSuite booked), with the check kept."""
+    world = build_world()
+    store = MemoryStore()
+    skus = ["MUG-BLUE", "TEE-S", "CAP", "POSTER"]
+    for n in range(230):
+        world.woocommerce.place_order([(skus[n % 4], 1), (skus[(n + 1) % 4], 2)])
+    sync = await make_sync(world, store)
+    async with sync.netsuite:
+        await sync.netsuite.get("customer", world.customer_id)  # the token, minted first
+        first = len(world.netsuite.stats.requests)
+        report = await sync.sync()
+    sent = [
+        r
+        for r in world.netsuite.stats.requests[first:]
+        if r.endpoint != "token" and r.status != 429
+    ]
+    assert report.count("imported") == 230
+    assert len(sent) / 230 <= 1.1
+    assert sum(1 for q in world.netsuite.query_log if "foreigntotal" in q) == 10
+    held = sales_orders(world)
+    assert len(held) == 230
+    assert all(len(ids) == 1 for ids in held.values())
+
+
+async def test_the_report_is_a_dict_and_json_text() -> None:
+    """`to_dict()` holds the CLI contract's keys; `to_json()` is that object as JSON text."""
+    world = build_world()
+    world.woocommerce.place_order([("CAP", 1)])
+    world.woocommerce.place_order([("CAP", 1)], status="pending")
+    report = await (await make_sync(world, MemoryStore())).sync()
+    data = report.to_dict()
+    assert json.loads(report.to_json()) == data
+    assert data["imported"] == 1
+    assert data["ignored"] == 1
+    assert {"already_imported", "dead_lettered", "dead_letters", "retrying"} <= set(data)

@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -164,3 +165,47 @@ async def test_a_record_type_the_simulator_lacks_is_named() -> None:
             await take_snapshot(client, ("salesOrder", "assemblyBuild"))
 
     assert "assemblyBuild" in str(caught.value)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_watch_reports_drift_by_exit_code_and_keeps_the_page_smtp_could_not_take(
+    tmp_path: Path,
+) -> None:
+    """The weekly job with an unreachable SMTP server: exit 1 all the same, the e-mail
+    alerts wait in the store, and the next run does not raise them again."""
+    fixture = tmp_path / "schema.jsonl"
+    async with served(tmp_path) as (environ, netsuite):
+        config = anyio.Path(environ["NSWOO_SANDBOX_CONFIG"])
+        await config.write_text(
+            await config.read_text()
+            + "\n[notify]\n"
+            + 'email = { to = ["ops@example.com"], sender = "nswoo@example.com",'
+            + f' smtp_url = "smtp://127.0.0.1:{_closed_port()}" }}\n'
+            + 'office_hours = { timezone = "UTC", days = "mon,tue,wed,thu,fri,sat,sun",'
+            + ' start = "00:00", end = "23:59" }\n'
+        )
+        await nswoo(environ, "schema", "snapshot", "--env", "sandbox", "-o", str(fixture))
+        netsuite.rename_field("salesOrder", ORDER_FIELD, "custbody_woo_order_ref")
+        netsuite.define_custom_field("salesOrder", "custbody_region", "Region", mandatory=True)
+
+        code, out, err = await nswoo(
+            environ, "schema", "watch", str(fixture), "--env", "sandbox", "--json"
+        )
+        again, out_again, _ = await nswoo(
+            environ, "schema", "watch", str(fixture), "--env", "sandbox", "--json"
+        )
+
+    assert code == 1, err
+    report = json.loads(out)
+    assert {c["field"] for c in report["changes"]} == {"custbody_region", "custbody_woo_order_ref"}
+    assert report["alerts"]["raised"] == 2
+    assert report["alerts"]["waiting"] == 2  # the e-mails, kept for the next run
+    assert again == 1
+    assert json.loads(out_again)["alerts"]["raised"] == 0  # identical: not raised twice
+    assert json.loads(out_again)["alerts"]["waiting"] == 2

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import anyio
 
 from .._settings import Settings
 from ..netsuite._client import open_netsuite
+from ..notify._outbox import StorePendingAlerts
+from ..notify._pager import Pager
+from ..notify._wiring import configured_notifiers
 from ..schema._diff import FieldChange, diff_snapshots, mapped_fields
 from ..schema._snapshot import (
     SchemaFixtureError,
@@ -17,7 +21,8 @@ from ..schema._snapshot import (
     render_fixture,
     take_snapshot,
 )
-from ._runtime import require_config
+from ..schema._watch import WatchReport, watch
+from ._runtime import open_runtime, require_config
 from ._types import Command, Context, ExitCode
 
 __all__ = ["COMMANDS", "read_fixture"]
@@ -105,6 +110,54 @@ def _diff(args: argparse.Namespace, ctx: Context) -> int:
     return print_changes(ctx, diff_against_live(args.fixture, ctx))
 
 
+def _configure_watch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("fixture", metavar="FIXTURE", help="the fixture `schema snapshot` wrote")
+
+
+def _watch(args: argparse.Namespace, ctx: Context) -> int:
+    fixture = read_fixture(args.fixture)
+    settings = ctx.settings()
+
+    async def go() -> WatchReport:
+        async with open_runtime(settings) as runtime:
+            notify = runtime.config.notify
+            pager = Pager(
+                configured_notifiers(notify),
+                StorePendingAlerts(runtime.store.pending_alerts),
+                notify.office_hours,
+            )
+            return await watch(
+                fixture,
+                runtime.netsuite,
+                pager,
+                mapped=mapped_fields(runtime.config.orders),
+                now=dt.datetime.now(dt.UTC),
+            )
+
+    report = anyio.run(go)
+    delivery = report.delivery
+    alerts = {
+        "raised": report.raised,
+        "sent": delivery.sent,
+        "failed": delivery.failed,
+        "waiting": delivery.waiting,
+    }
+    if ctx.json:
+        ctx.write_json({"changes": [c.to_json() for c in report.changes], "alerts": alerts})
+    else:
+        print_changes(ctx, report.changes)
+        ctx.write(
+            f"alerts: {report.raised} raised, {delivery.sent} sent, {delivery.failed} failed, "
+            f"{delivery.waiting} waiting (held for office hours or retried on the next run)"
+        )
+        for error in delivery.errors:
+            ctx.write(f"  not sent: {error}")
+    if report.changes:
+        # Drift is the job's finding: it is reported by exit code even when no page went out.
+        return ExitCode.DIFFERENCES
+    return ExitCode.FAILED if delivery.failed else ExitCode.OK
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         path=("schema", "snapshot"),
@@ -117,5 +170,11 @@ COMMANDS: tuple[Command, ...] = (
         help="compare the live record types with a fixture (exit 1 when they differ)",
         run=_diff,
         configure=_configure_diff,
+    ),
+    Command(
+        path=("schema", "watch"),
+        help="diff with a fixture and page through the notifiers (the weekly job; exit 1 on drift)",
+        run=_watch,
+        configure=_configure_watch,
     ),
 )

@@ -1,7 +1,10 @@
 """Orders: WooCommerce orders into NetSuite sales orders, exactly once per order.
 
-- the plan (`map_order`, `plan_import`): pure, a WooCommerce order in, a decision out;
-- `OrderSync`: gather, decide, apply; the polling backstop and the dead-letter retries;
+- the plan (`lookups`, `plan_import`, `map_order`): pure, a WooCommerce order in, a
+  decision out; `RetryPolicy` says when an order failing for transient reasons becomes a
+  dead letter;
+- `OrderSync`: gather, decide, apply, a batch at a time; the polling backstop and the
+  scheduled dead-letter retries;
 - `WebhookReceiver` and `asgi_app`: verify a delivery, persist it, answer fast;
 - `InboxWorker`: import the persisted deliveries.
 """
@@ -11,14 +14,20 @@ from __future__ import annotations
 from ._inbox import InboxWorker as InboxWorker
 from ._inbox import OrderImporter as OrderImporter
 from ._plan import AlreadyImported as AlreadyImported
+from ._plan import CreateCustomer as CreateCustomer
 from ._plan import CreateSalesOrder as CreateSalesOrder
 from ._plan import DeadLetterOrder as DeadLetterOrder
+from ._plan import ExistingCustomer as ExistingCustomer
 from ._plan import IgnoreOrder as IgnoreOrder
 from ._plan import ImportPlan as ImportPlan
+from ._plan import Lookups as Lookups
 from ._plan import OrderKey as OrderKey
 from ._plan import Rejection as Rejection
+from ._plan import RetryPolicy as RetryPolicy
+from ._plan import SalesOrderTemplate as SalesOrderTemplate
 from ._plan import customer_draft as customer_draft
 from ._plan import customer_external_id as customer_external_id
+from ._plan import lookups as lookups
 from ._plan import map_order as map_order
 from ._plan import order_key as order_key
 from ._plan import order_quantities as order_quantities
@@ -35,23 +44,29 @@ from ._sync import SyncReport as SyncReport
 
 __all__ = [
     "AlreadyImported",
+    "CreateCustomer",
     "CreateSalesOrder",
     "DeadLetterOrder",
+    "ExistingCustomer",
     "IgnoreOrder",
     "ImportPlan",
     "ImportResult",
     "InboxWorker",
+    "Lookups",
     "OrderImporter",
     "OrderKey",
     "OrderSync",
     "ReceiverResponse",
     "ReceiverStats",
     "Rejection",
+    "RetryPolicy",
+    "SalesOrderTemplate",
     "SyncReport",
     "WebhookReceiver",
     "asgi_app",
     "customer_draft",
     "customer_external_id",
+    "lookups",
     "map_order",
     "order_key",
     "order_quantities",

@@ -292,6 +292,8 @@ class OrderSync:
         batch_size: orders gathered and decided together (1-1000; a SuiteQL `IN` list).
         progress: called as `progress(handled, read)` after each batch of a run, with the
             orders handled and the orders read so far (for a progress display; keep it cheap).
+        on_schema_drift: called with each `SchemaDriftError` that dead-letters an order
+            (e.g. `nswoo.schema.DriftAlerts.record`, which pages once per field).
     """
 
     def __init__(
@@ -312,6 +314,7 @@ class OrderSync:
         retry_policy: RetryPolicy | None = None,
         batch_size: int = _BATCH,
         progress: Callable[[int, int], None] | None = None,
+        on_schema_drift: Callable[[SchemaDriftError], None] | None = None,
     ) -> None:
         if not 0 < batch_size <= 1000:
             raise ValueError("batch_size must be between 1 and 1000")
@@ -319,6 +322,8 @@ class OrderSync:
         self.woocommerce = woocommerce
         self.store = store
         self.config = config
+        # Told of every order dead-lettered for schema drift (the pager's collector).
+        self.on_schema_drift = on_schema_drift
         self.clock = clock or SystemClock()
         self.owner = owner or default_owner()
         self.lease_seconds = lease_seconds
@@ -770,6 +775,8 @@ class OrderSync:
             job.done("retrying", reason=_transient_reason(exc))
         elif isinstance(exc, ApiError):
             job.done("dead_lettered", reason=_reason_for(exc))
+            if isinstance(exc, SchemaDriftError) and self.on_schema_drift is not None:
+                self.on_schema_drift(exc)
         else:
             _log.error("order %s: unexpected %s", job.order.id, type(exc).__name__)
             # The traceback is for whoever fixes the bug; the report says what happened.

@@ -1,7 +1,8 @@
 """Schema drift (DESIGN behaviour 6): snapshot the fields nswoo writes, diff them, watch them.
 
 - `take_snapshot`, `render_fixture`, `parse_fixture`: the checked-in fixture;
-- `diff_snapshots` (pure): added, removed, renamed, type changed, became mandatory/optional.
+- `diff_snapshots` (pure): added, removed, renamed, type changed, became mandatory/optional;
+- `DriftAlerts`: write errors naming a field, paged once per field (`OrderSync(on_schema_drift=)`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from ._diff import FieldChange as FieldChange
 from ._diff import diff_snapshots as diff_snapshots
 from ._diff import mapped_fields as mapped_fields
+from ._runtime import DriftAlerts as DriftAlerts
 from ._snapshot import FieldSpec as FieldSpec
 from ._snapshot import SchemaFixtureError as SchemaFixtureError
 from ._snapshot import SchemaSnapshotError as SchemaSnapshotError
@@ -18,6 +20,7 @@ from ._snapshot import render_fixture as render_fixture
 from ._snapshot import take_snapshot as take_snapshot
 
 __all__ = [
+    "DriftAlerts",
     "FieldChange",
     "FieldSpec",
     "SchemaFixtureError",

@@ -23,7 +23,8 @@ Recovery (DESIGN behaviours 2 and 4):
 - a create that times out (`OutcomeUnknown`) is never re-sent blindly: the record is read by
   its external id first; a duplicate `externalId` (another worker won) is read and linked;
 - a crash between create and link leaves a lease that expires; the next worker finds the
-  sales order in NetSuite before it would create one;
+  sales order in NetSuite before it would create one (a claim that takes over an expired
+  lease always looks again);
 - **transient is not dead**: an order that fails because a system is unreachable, answers
   5xx, stays rate-limited past the retry budget, or whose write's outcome stays unknown is
   kept (`retrying`): `sync` does not move its cursor past it and tries again on its next run,
@@ -243,6 +244,7 @@ class _Job:
     error: Exception | None = None
     check: bool = False
     create: CreateSalesOrder | None = None
+    recheck: bool = False
 
     def fail(self, exc: Exception) -> None:
         """The order failed with `exc` (made an outcome by `OrderSync._failed`)."""
@@ -376,9 +378,11 @@ class OrderSync:
         Leases are taken only around writes: an order is claimed just before its sales order
         is created, in waves of `_WAVE`, and linked (which ends the lease) once its wave's
         booked totals are read back. A process killed mid-run so blocks at most a wave of
-        orders until their leases expire. Looking up before claiming is safe: the sales
-        order's external id is unique in NetSuite, so a sales order created by someone else
-        in between makes the create fail as a duplicate, and that one is read and linked.
+        orders until their leases expire. Looking up before claiming is safe: a live lease
+        makes the claim wait or find the link; a claim that takes over an expired lease
+        (its holder may have created the sales order after the look-up, then died) looks
+        again first; and the sales order's external id is unique in NetSuite, so any other
+        create in between makes ours fail as a duplicate, which is read and linked.
 
         `scheduled`: an automatic retry of dead letters (by `sync`): an order that had a dead
         letter and still fails is reported as `kept_dead_letter`, not dead-lettered anew.
@@ -458,11 +462,17 @@ class OrderSync:
                 )
             if isinstance(answer, Claimed):
                 job.claimed = True
+                # Taken over from a worker whose lease expired: it may have created the
+                # sales order after this batch's look-up and died before linking it.
+                job.recheck = answer.lease.taken_over_from is not None
                 return
             job.create = None
             if isinstance(answer, AlreadyLinked):
-                # Another worker imported it since the look-up: nothing to create.
+                # Another worker imported it since the look-up: nothing to create. Its
+                # letter, if any, is left to that worker's check and this order's next
+                # scheduled retry, which reads the booked total again.
                 job.stored_link = True
+                job.letter = None
                 job.done("already_imported", answer.link.sales_order_id)
             else:
                 job.done("deferred", reason=f"held by {answer.owner}")
@@ -603,8 +613,39 @@ class OrderSync:
     # -----------------------------------------------------------------------------------------
     # Apply
 
+    async def _recheck(self, jobs: Sequence[_Job]) -> None:
+        """Look again, in one query, for the sales orders of orders taken over from an
+        expired lease: found ones are linked (and read back), never created again."""
+        if not jobs:
+            return
+        keys = {
+            job.order.id: SalesOrderKey(
+                job.lookups.key.external_id, job.lookups.key.custom_field_value
+            )
+            for job in jobs
+            if job.lookups is not None
+        }
+        try:
+            found = await sales_orders_for(
+                self.netsuite, keys.values(), field=self.config.custom_field
+            )
+        except (AuthenticationError, StorageError):
+            raise
+        except Exception as exc:
+            for job in jobs:
+                job.create = None
+                job.fail(exc)
+            return
+        for job in jobs:
+            sales_order_id = found.get(keys[job.order.id])
+            if sales_order_id is not None:
+                job.create = None
+                job.done("already_imported", sales_order_id)
+                job.check = True
+
     async def _apply(self, jobs: Sequence[_Job]) -> None:
         """Create the customers, then the sales orders, the plans asked for."""
+        await self._recheck([job for job in jobs if job.recheck])
         plans = {job.order.id: job.create for job in jobs if job.create is not None}
         for job in jobs:
             job.create = None

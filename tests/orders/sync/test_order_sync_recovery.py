@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 import pytest
 
 from nswoo.errors import AuthenticationError
+from nswoo.netsuite import SalesOrderDraft, SalesOrderLine
 from nswoo.orders._sync import OrderSync
 from nswoo.store.memory import MemoryStore
 from nswoo.testing._clock import FakeClock
@@ -118,3 +121,53 @@ async def test_one_unreadable_dead_letter_does_not_block_every_replay() -> None:
         (order.id, "imported")
     ]
     assert await store.dead_letters.get(name, order.id) is None
+
+
+async def test_a_sales_order_made_by_an_expired_lease_holder_after_the_look_up_is_linked() -> None:
+    """Looked up, then a worker (whose lease then expires) creates the sales order and dies
+    before linking: taking its lease over, nswoo looks again instead of creating a second.
+
+    The dead worker's sales order carries only the custom field (as an older setup wrote
+    them), so NetSuite's external-id uniqueness would not have caught a second create.
+    """
+    clock = FakeClock()
+    world = build_world(clock=clock)
+    store = MemoryStore(clock=clock)
+    order = structure_order(world.woocommerce.place_order([("MUG-RED", 1)]))
+    sync = make_sync(world, store)
+    real_suiteql = sync.netsuite.suiteql
+    state = {"raced": False}
+
+    def suiteql_then_a_worker_dies(query, **kwargs):  # type: ignore[no-untyped-def]
+        async def rows():  # type: ignore[no-untyped-def]
+            async for row in real_suiteql(query, **kwargs):
+                yield row
+            if "FROM transaction" in str(query) and not state["raced"]:
+                state["raced"] = True
+                await store.order_links.claim("sim", order.id, owner="dead", lease_seconds=5)
+                draft = SalesOrderDraft(
+                    entity=world.customer_id,
+                    lines=(
+                        SalesOrderLine(
+                            item=world.item_ids["MUG-RED"],
+                            quantity=Decimal(1),
+                            amount=order.total - order.total_tax - order.shipping_total,
+                        ),
+                    ),
+                    custom_fields={"custbody_nswoo_woo_order_id": str(order.id)},
+                    shipping_cost=order.shipping_total,
+                )
+                async with world.netsuite_client() as other:
+                    await other.create("salesOrder", draft)
+                clock.advance(10)  # the dead worker's lease expires
+
+        return rows()
+
+    sync.netsuite.suiteql = suiteql_then_a_worker_dies  # type: ignore[method-assign]
+    result = await sync.import_order(order)
+    assert state["raced"]
+    assert result.outcome == "already_imported"
+    assert len(world.netsuite.sales_orders_by_woo_id()[str(order.id)]) == 1
+    link = await store.order_links.get("sim", order.id)
+    assert link is not None
+    assert link.sales_order_id == result.sales_order_id

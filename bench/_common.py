@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import anyio
 import attrs
 
-from nswoo.limits._local import LimiterStats, Permit
+from nswoo.limits._local import LimiterLoad, LimiterStats, Permit
 
 
 def machine() -> str:
@@ -31,6 +31,25 @@ def machine() -> str:
         f"Python {sys.version.split()[0]} ({platform.python_implementation()}), "
         f"{platform.system()} {platform.release()}, {cpu}, {cores} cores usable"
     )
+
+
+def machine_load() -> float:
+    """The 1-minute load average (what other processes were doing), 0.0 where unknown."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - platforms without getloadavg
+        return 0.0
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of `values`; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -93,6 +112,10 @@ class FixedLimiter:
             if permit.delay > 0:
                 self._rate_limited += 1
                 await anyio.sleep(permit.delay)
+
+    async def load(self) -> LimiterLoad:
+        # Never paused (only the caller backs off): the pipeline's pause check finds nothing.
+        return LimiterLoad(in_flight=self._cap - int(self._slots.value), cap=self._cap)
 
     def stats(self) -> LimiterStats:
         return LimiterStats(

@@ -24,6 +24,7 @@ from tests.acceptance._sim import base_environ, parse_exports
 from nswoo.cli._main import run
 from nswoo.errors import ApiError
 from nswoo.schema import take_snapshot
+from nswoo.store import open_store
 from nswoo.testing import NetSuiteSimulator, WooSimulator, build_world
 from nswoo.testing._keys import generate_m2m_key_pair
 from nswoo.testing._server import seed_demo_catalog, serve_simulators, sim_exports
@@ -209,3 +210,39 @@ async def test_watch_reports_drift_by_exit_code_and_keeps_the_page_smtp_could_no
     assert again == 1
     assert json.loads(out_again)["alerts"]["raised"] == 0  # identical: not raised twice
     assert json.loads(out_again)["alerts"]["waiting"] == 2
+
+
+async def test_orders_sync_pages_a_drifted_field_once_and_keeps_the_page_it_could_not_send(
+    tmp_path: Path,
+) -> None:
+    """`orders sync` after an admin adds a mandatory field: the order is dead-lettered with
+    the field named and one alert per field waits in the store for the unreachable SMTP
+    server, raised again by no later run."""
+    async with served(tmp_path) as (environ, netsuite):
+        config = anyio.Path(environ["NSWOO_SANDBOX_CONFIG"])
+        await config.write_text(
+            await config.read_text()
+            + "\n[notify]\n"
+            + 'email = { to = ["ops@example.com"], sender = "nswoo@example.com",'
+            + f' smtp_url = "smtp://127.0.0.1:{_closed_port()}" }}\n'
+            + 'office_hours = { timezone = "UTC", days = "mon,tue,wed,thu,fri,sat,sun",'
+            + ' start = "00:00", end = "23:59" }\n'
+        )
+        netsuite.define_custom_field("salesOrder", "custbody_region", "Region", mandatory=True)
+        before = netsuite.sales_orders_by_woo_id()
+        code, out, err = await nswoo(environ, "orders", "sync", "--env", "sandbox", "--json")
+        again, _, _ = await nswoo(environ, "orders", "replay", "--env", "sandbox", "--json")
+        after = netsuite.sales_orders_by_woo_id()
+
+    assert code == 3, err
+    report = json.loads(out)
+    assert report["dead_lettered"] >= 1
+    reasons = [d["reason"] for d in report["dead_letters"]]
+    assert all("custbody_region" in r or "Region" in r for r in reasons), reasons
+    assert again == 3
+    assert after == before  # nothing booked without the mandatory field
+    store = await open_store(environ["NSWOO_SANDBOX_STORE"])
+    async with store:
+        waiting = await store.pending_alerts.waiting()
+    assert len({row.key for row in waiting}) == 1  # one page for the field, not one per order
+    assert "custbody_region" in waiting[0].key

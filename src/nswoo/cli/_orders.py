@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
 import anyio
 
+from ..errors import ApiError, SchemaDriftError
 from ..orders._sync import OrderSync, SyncReport
+from ..schema._runtime import DriftAlerts
+from ..schema._snapshot import SchemaSnapshotError, Snapshot, take_snapshot
 from ._options import parse_since
 from ._progress import add_progress_option, cap_list, progress_for
-from ._runtime import open_runtime
+from ._runtime import Runtime, open_runtime
 from ._types import Command, Context, ExitCode
 from ._webhooks import webhook_warnings
 
 __all__ = ["COMMANDS"]
+
+_log = logging.getLogger("nswoo.schema")
 
 
 _LISTED = 20
@@ -102,7 +108,12 @@ def _run_orders(
 
     async def go() -> SyncReport:
         async with open_runtime(settings) as runtime:
-            report = await job(runtime.order_sync(progress=show))
+            # Orders held for a renamed or newly mandatory field page once per field, not
+            # once per order (behaviour 6); the pager keeps what it cannot send yet.
+            held: list[SchemaDriftError] = []
+            report = await job(runtime.order_sync(progress=show, on_schema_drift=held.append))
+            if held:
+                await _page_drift(runtime, held)
             if check_webhooks:
                 # Polling is the backstop; a disabled webhook is why it has work to do.
                 warnings.extend(await webhook_warnings(runtime.woocommerce))
@@ -115,6 +126,23 @@ def _run_orders(
     for warning in warnings:
         logging.getLogger("nswoo.webhooks").warning("%s", warning)
     return _print_report(ctx, report, verb)
+
+
+async def _page_drift(runtime: Runtime, held: list[SchemaDriftError]) -> None:
+    """Page once per field that held orders, the label NetSuite printed resolved to the field
+    id through the live metadata (the latest snapshot there is); the pager keeps what it
+    cannot send yet."""
+    try:
+        snapshot: Snapshot | None = await take_snapshot(runtime.netsuite)
+    except (ApiError, SchemaSnapshotError) as exc:
+        _log.warning("schema drift: field labels not resolved (%s)", exc)
+        snapshot = None
+    drift = DriftAlerts(snapshot)
+    for error in held:
+        drift.record(error)
+    pager = runtime.pager()
+    await drift.page(pager, now=dt.datetime.now(dt.UTC))
+    await pager.flush()
 
 
 def _orders_sync(args: argparse.Namespace, ctx: Context) -> int:

@@ -16,10 +16,13 @@ import attrs
 from .._clock import Clock, SystemClock
 from .._settings import Config, Settings, load_config, redact_url
 from .._settings._backends import BackendKind, find_backend, unavailable
-from ..errors import StorageError
+from ..errors import SchemaDriftError, StorageError
 from ..limits._local import Limiter
 from ..limits._open import open_limiter
 from ..netsuite._client import NetSuiteClient, open_netsuite
+from ..notify._outbox import StorePendingAlerts
+from ..notify._pager import Pager
+from ..notify._wiring import configured_notifiers
 from ..orders._sync import OrderSync
 from ..store._open import open_store, stored_binding
 from ..store._ports import Store, StoreBinding
@@ -130,8 +133,13 @@ class Runtime:
     woocommerce: WooClient
     clock: Clock
 
-    def order_sync(self, *, progress: Callable[[int, int], None] | None = None) -> OrderSync:
-        """An `OrderSync` over this runtime's clients and store (`progress`: see OrderSync)."""
+    def order_sync(
+        self,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        on_schema_drift: Callable[[SchemaDriftError], None] | None = None,
+    ) -> OrderSync:
+        """An `OrderSync` over this runtime's clients and store (arguments: see OrderSync)."""
         return OrderSync(
             netsuite=self.netsuite,
             woocommerce=self.woocommerce,
@@ -139,6 +147,16 @@ class Runtime:
             config=self.config.orders,
             clock=self.clock,
             progress=progress,
+            on_schema_drift=on_schema_drift,
+        )
+
+    def pager(self) -> Pager:
+        """The `[notify]` channels, with office hours and the store's pending alerts."""
+        notify = self.config.notify
+        return Pager(
+            configured_notifiers(notify),
+            StorePendingAlerts(self.store.pending_alerts),
+            notify.office_hours,
         )
 
     async def aclose(self) -> None:

@@ -10,9 +10,6 @@ import anyio
 
 from .._settings import Settings
 from ..netsuite._client import open_netsuite
-from ..notify._outbox import StorePendingAlerts
-from ..notify._pager import Pager
-from ..notify._wiring import configured_notifiers
 from ..schema._diff import FieldChange, diff_snapshots, mapped_fields
 from ..schema._snapshot import (
     SchemaFixtureError,
@@ -120,16 +117,10 @@ def _watch(args: argparse.Namespace, ctx: Context) -> int:
 
     async def go() -> WatchReport:
         async with open_runtime(settings) as runtime:
-            notify = runtime.config.notify
-            pager = Pager(
-                configured_notifiers(notify),
-                StorePendingAlerts(runtime.store.pending_alerts),
-                notify.office_hours,
-            )
             return await watch(
                 fixture,
                 runtime.netsuite,
-                pager,
+                runtime.pager(),
                 mapped=mapped_fields(runtime.config.orders),
                 now=dt.datetime.now(dt.UTC),
             )

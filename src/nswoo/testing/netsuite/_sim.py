@@ -24,9 +24,10 @@ import attrs
 import httpx
 
 from nswoo._clock import Clock, SystemClock
-from nswoo._http import AsgiApp, Receive, Scope, Send, serve_lifespan
+from nswoo._http import AsgiApp
 
 from .._faults import FaultInjector, FaultPlan, SchemaChange
+from .._transport import ConnectionReset, DropKind, asgi_app, in_process_transport
 from . import _bodies as bodies
 from ._auth import AuditEntry, Authority
 from ._filters import FilterError, FilterNotSimulated, compile_filter
@@ -110,9 +111,8 @@ class NetSuiteSimStats:
 
 @attrs.frozen
 class _Outcome:
-    response: httpx.Response | None
+    response: httpx.Response
     slow: bool = False
-    reset_kind: int = 0
 
 
 def _json_response(
@@ -922,7 +922,10 @@ class NetSuiteSimulator:
         try:
             if injector.should_reset(index):
                 outcome = "reset"
-                return _Outcome(None, reset_kind=int(injector.roll("reset_kind", index) * 2))
+                kind: DropKind = (
+                    "reset" if injector.roll("reset_kind", index) >= 0.5 else "disconnect"
+                )
+                raise ConnectionReset("connection reset by the simulated host", kind=kind)
             over = governed and (
                 self._admitted + 1 > self.concurrency_limit
                 or injector.should_rate_limit(self._admitted + 1, index)
@@ -991,7 +994,7 @@ class NetSuiteSimulator:
             >>> sim = NetSuiteSimulator()
             >>> client = httpx.AsyncClient(transport=sim.transport(), base_url=sim.base_url)
         """
-        return _SimulatorTransport(self)
+        return in_process_transport(self._serve_in_process)
 
     def asgi_app(self) -> AsgiApp:
         """A plain ASGI application serving the simulator (e.g. with uvicorn on loopback).
@@ -999,80 +1002,17 @@ class NetSuiteSimulator:
         A reset starts an answer and drops the connection; a slow commit commits, sleeps
         `faults.slow_commits.delay` on the simulator's clock, then answers.
         """
+        return asgi_app(self._serve_over_socket)
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "lifespan":
-                await serve_lifespan(receive, send)
-                return
-            if scope["type"] != "http":
-                return
-            request = await _request_from_scope(scope, receive)
-            outcome = await self._serve(request, server=True)
-            if outcome.response is None:
-                # Announce a body that never comes and return: the server closes the
-                # connection, and the client sees it drop without a complete answer.
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [(b"content-length", b"1")],
-                    }
-                )
-                return
-            response = outcome.response
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": [
-                        (k.encode("latin-1"), v.encode("latin-1"))
-                        for k, v in response.headers.multi_items()
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": response.content})
-
-        return app
-
-
-class _SimulatorTransport(httpx.AsyncBaseTransport):
-    """In-process transport over a simulator's `_serve`."""
-
-    def __init__(self, simulator: NetSuiteSimulator) -> None:
-        self._simulator = simulator
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        outcome = await self._simulator._serve(request, server=False)
-        if outcome.response is None:
-            if outcome.reset_kind == 0:
-                raise httpx.RemoteProtocolError(
-                    "Server disconnected without sending a response.", request=request
-                )
-            raise httpx.ReadError("Connection reset by peer", request=request)
+    async def _serve_in_process(self, request: httpx.Request) -> httpx.Response:
+        outcome = await self._serve(request, server=False)
         if outcome.slow:
+            # The write committed; in-process the client's read times out at once.
             raise httpx.ReadTimeout("The read operation timed out", request=request)
         return outcome.response
 
-
-async def _request_from_scope(scope: Scope, receive: Receive) -> httpx.Request:
-    chunks = []
-    more = True
-    while more:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more = bool(message.get("more_body", False))
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-    host = next((v for k, v in headers if k.lower() == "host"), None)
-    if host is None:
-        server_host, server_port = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server_host}:{server_port}"
-    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    query = scope.get("query_string", b"")
-    url = f"{scope.get('scheme', 'http')}://{host}{raw_path.decode('latin-1')}"
-    if query:
-        url += "?" + query.decode("latin-1")
-    return httpx.Request(scope["method"], url, headers=headers, content=b"".join(chunks))
+    async def _serve_over_socket(self, request: httpx.Request) -> httpx.Response:
+        return (await self._serve(request, server=True)).response
 
 
 def _unsimulated_headers(request: httpx.Request) -> list[tuple[str, str]]:

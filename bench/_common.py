@@ -82,6 +82,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 class _NaivePermit:
     delay: float = 0.0
 
+    async def load(self) -> LimiterLoad:
+        return LimiterLoad(in_flight=1, cap=2)  # the baseline reads no 401 as load
+
     async def succeeded(self) -> None:
         return None
 

@@ -162,3 +162,29 @@ async def test_a_cancelled_waiter_takes_no_slot(make_limiter: MakeLimiter) -> No
                 pytest.fail("got a slot past the cap")  # pragma: no cover
         assert (await limiter.load()).in_flight == 1
     assert (await limiter.load()).in_flight == 0
+
+
+async def test_a_permit_remembers_the_most_in_flight_while_it_held_its_slot(
+    make_limiter: MakeLimiter,
+) -> None:
+    """`Permit.load()` judges a late answer by the load it was sent under: three in flight
+    when it got its slot still read as three after the others finished."""
+    limiter = make_limiter(3)
+    release = anyio.Event()
+    loads: list[LimiterLoad] = []
+
+    async def other() -> None:
+        async with limiter.acquire():
+            await release.wait()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other)
+        tg.start_soon(other)
+        await anyio.wait_all_tasks_blocked()
+        async with limiter.acquire() as permit:
+            release.set()
+            await anyio.wait_all_tasks_blocked()  # the other two are gone
+            assert (await limiter.load()).in_flight == 1
+            loads.append(await permit.load())
+    assert loads[0].in_flight == 3
+    assert loads[0].saturated(recent=60.0)

@@ -633,7 +633,7 @@ class HttpPipeline:
         await self._check_pause(request, send)
         async with self.limiter.acquire() as permit:
             credential = await self._authorize(request, permit, send)
-            reading = await self._exchange(request, credential, send)
+            reading = await self._exchange(request, permit, credential, send)
             response = reading.response
             if response.status_code < 400:
                 await permit.succeeded()
@@ -675,7 +675,7 @@ class HttpPipeline:
             raise
 
     async def _exchange(
-        self, request: httpx.Request, credential: Credential, send: _Send
+        self, request: httpx.Request, permit: Permit, credential: Credential, send: _Send
     ) -> _Reading:
         """Send once; on a 401, recover where a refresh can and say how the 401 reads."""
         response = await self._transmit(request, send)
@@ -699,8 +699,9 @@ class HttpPipeline:
             else:
                 send.static = True
         # Refused with a credential a refresh cannot improve: wrong credentials, unless the
-        # account is at its concurrency limit (NetSuite's 401 in disguise, see module doc).
-        load = await self.limiter.load()
+        # account is at its concurrency limit (NetSuite's 401 in disguise, see module doc),
+        # judged by the load this request was refused under (such 401s come late).
+        load = await permit.load()
         if self.load_401_retries and load.saturated(recent=LOAD_WINDOW):
             send.load_401s += 1
             # The credential is kept: a new token would only add a request to the overload.

@@ -42,6 +42,10 @@ class _LocalPermit:
     limiter: LocalLimiter
     epoch: int
     full_mark: int
+    granted_in_flight: int
+
+    async def load(self) -> LimiterLoad:
+        return self.limiter._load_for(self)
 
     async def succeeded(self) -> None:
         self.limiter._on_success(self)
@@ -123,6 +127,9 @@ class LocalLimiter:
 
     async def load(self) -> LimiterLoad:
         """In flight, the working cap, the pause left and the time since the last 429."""
+        return self._load_now()
+
+    def _load_now(self) -> LimiterLoad:
         now = self._clock.now()
         since = None if self._last_rate_limited is None else now - self._last_rate_limited
         return LimiterLoad(
@@ -131,6 +138,15 @@ class LocalLimiter:
             paused_for=self._remaining_pause(),
             since_rate_limited=since,
         )
+
+    def _load_for(self, permit: _LocalPermit) -> LimiterLoad:
+        load = attrs.evolve(
+            self._load_now(), in_flight=max(permit.granted_in_flight, self._in_flight)
+        )
+        if self._full_events > permit.full_mark:
+            # Every slot was taken at some point while this request held its own.
+            load = attrs.evolve(load, in_flight=max(load.in_flight, load.cap))
+        return load
 
     def acquire(self) -> AbstractAsyncContextManager[Permit]:
         """Wait for the pause to end and a slot to free, then hold it."""
@@ -156,7 +172,7 @@ class LocalLimiter:
         except BaseException:
             self._release()
             raise
-        return _LocalPermit(self, self._state.epoch, mark)
+        return _LocalPermit(self, self._state.epoch, mark, self._in_flight)
 
     async def _queue(self) -> int:
         """Wait in line; the releaser hands the slot over (`_dispatch`) and says so."""
@@ -227,6 +243,9 @@ class LocalLimiter:
 
 @attrs.define
 class _NullPermit:
+    async def load(self) -> LimiterLoad:
+        return LimiterLoad(in_flight=1, cap=2)  # never saturated
+
     async def succeeded(self) -> None:
         return None
 

@@ -53,7 +53,8 @@ class LimiterLoad:
 
     Attributes:
         in_flight: requests holding a slot now (the asking caller's own included; every
-            process's for a shared backend).
+            process's for a shared backend); from `Permit.load`, the most while that
+            request held its slot.
         cap: the working cap now.
         paused_for: seconds until the shared pause ends (0 when not paused).
         since_rate_limited: seconds since a rate limit was last reported (None: never).
@@ -82,6 +83,13 @@ class LimiterLoad:
 class Permit(Protocol):
     """One in-flight slot, held while a request is on the wire."""
 
+    async def load(self) -> LimiterLoad:
+        """The load as this request met it: `in_flight` is the most requests in flight while
+        it held its slot (itself included), not only now. A refusal that arrives late (a
+        NetSuite 401 under overload is reported to take about 60 s) is judged by the load
+        it was refused under, not by the quiet that may have followed."""
+        ...
+
     async def succeeded(self) -> None:
         """The request got an answer that was not a rate limit (lets the cap grow slowly)."""
 
@@ -100,6 +108,8 @@ class Limiter(Protocol):
       backend, of every process) for `delay` seconds and lowers the working cap; successes
       while the limiter is full raise it slowly, never above the configured cap.
     - `load()` answers what the limiter sees now (`LimiterLoad`); it never waits for a slot.
+      `Permit.load()` answers the same for one request, with the most in flight while it
+      held its slot.
     - `stats()` is for reports only.
     """
 

@@ -1409,8 +1409,17 @@ class WooSimulator:
         stock_status = call.param("stock_status")
         rows = []
         items = self._store.items
-        if parent_id is None:
-            candidates: Iterable[_Item] = items.values()
+        candidates: Iterable[_Item]
+        # Narrow through the SKU index or the id list so a filtered listing costs the same in
+        # a large catalog as in a small one (issue 12); the checks below still apply to every
+        # candidate.
+        if parent_id is None and skus is not None:
+            owners = (self._store.sku_owner(sku) for sku in dict.fromkeys(skus))
+            candidates = [item for item in owners if item is not None]
+        elif parent_id is None and "include" in params:
+            candidates = [items[i] for i in dict.fromkeys(params["include"]) if i in items]
+        elif parent_id is None:
+            candidates = items.values()
         else:
             # A parent's variations are its children: no need to look at every item.
             parent = items.get(parent_id)

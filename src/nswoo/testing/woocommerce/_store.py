@@ -255,6 +255,9 @@ class WooStore:
     stock_writes: list[StockWrite] = attrs.field(factory=list)
     _next_id: int = attrs.field(init=False, default=0)
     _next_item_id: int = attrs.field(init=False, default=0)
+    # SKU -> item id, so a SKU lookup costs the same at 100,000 items as at 10 (issue 12).
+    # Entries may go stale when an item is deleted from `items`; `sku_owner` checks.
+    _by_sku: dict[str, int] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         self._next_id = self.first_id
@@ -277,10 +280,14 @@ class WooStore:
         """The product or variation with this SKU (SKUs are unique across both, §6)."""
         if not sku:
             return None
-        for item in self.items.values():
-            if item.sku == sku:
-                return item
-        return None
+        item = self.items.get(self._by_sku.get(sku, 0))
+        return item if item is not None and item.sku == sku else None
+
+    def _index_sku(self, item: _Item, old_sku: str = "") -> None:
+        if old_sku and self._by_sku.get(old_sku) == item.id:
+            del self._by_sku[old_sku]
+        if item.sku:
+            self._by_sku[item.sku] = item.id
 
     def _check_sku(self, sku: str, item_id: int) -> None:
         owner = self.sku_owner(sku)
@@ -331,6 +338,7 @@ class WooStore:
         )
         self._restatus(item)
         self.items[item.id] = item
+        self._index_sku(item)
         if parent_id:
             self.items[parent_id].children.append(item.id)
         self.emit("product", item.id, "created")
@@ -490,7 +498,8 @@ class WooStore:
         if "sku" in body:
             sku = str(body["sku"] or "")
             self._check_sku(sku, item.id)
-            item.sku = sku
+            old_sku, item.sku = item.sku, sku
+            self._index_sku(item, old_sku)
         for key in ("name", "status", "description"):
             if key in body and body[key] is not None:
                 setattr(item, key, str(body[key]))

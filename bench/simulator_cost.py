@@ -1,5 +1,5 @@
-"""Does the NetSuite simulator answer at the same cost per request with 100,000 records as
-with 1,000?
+"""Do the NetSuite and WooCommerce simulators answer at the same cost per request with
+100,000 records as with 1,000?
 
 Every benchmark of nswoo runs against the simulators: if their cost grew with the data (a
 linear externalId scan per create, SuiteQL tables without indexes), a figure taken at scale
@@ -13,17 +13,28 @@ both the same mix of requests through the in-process transport:
   its SKU lookup (`itemid IN (...)`), its customer lookup (`LOWER(email) IN (...)`);
 - GET customer?q=email IS <address> (record collection filtering).
 
+The WooCommerce simulator is measured the same way, with `records_small` and
+`records_large` products and orders:
+
+- GET products?sku=<20 SKUs> (nswoo's SKU lookup; the filter searches products and
+  variations);
+- GET products/<id>; PUT products/<id> with a new `stock_quantity` (the inventory push);
+- GET orders/<id>; POST orders with a line by SKU.
+
 The cost of a request is the CPU time this process spends on it (client and simulator:
-they share the process), which another process's load moves far less than wall time. Rounds
-alternate small and large; each size's figure is the median of its rounds, and
-`cost_ratio` = large / small (1.0: constant cost; the target is at most 1.2). The machine's
+they share the process), which another process's load moves far less than wall time. Within
+a round the sizes take turns every 30 requests, so a disturbance falls on both; a round's
+ratio is large / small (1.0: constant cost; the target is at most 1.2), each simulator's
+ratio is the median over the rounds, and `cost_ratio` is the worse of the two. The machine's
 load average is recorded, and so is the bulk seeding rate (`add_items`), which the
 inventory (20,000 SKUs) and reconciliation (1,000,000 SKUs) benchmarks rely on.
 
     .venv/bin/python bench/simulator_cost.py [--quick]
 
-`--quick` (CI size, under a minute): 1,000 against 20,000 records, 3 rounds of 150 requests.
-Full: 1,000 against 100,000 records, 5 rounds of 300 requests, and 1,000,000 items seeded.
+`--quick` (CI size, under a minute): 1,000 against 20,000 records, 7 rounds of 150 requests.
+Full: 1,000 against 100,000 records, 7 rounds of 300 requests, and 1,000,000 items seeded.
+Each round starts after a full garbage collection, so garbage left by seeding or by the
+other simulator's round is not charged to it.
 """
 
 # SuiteQL here is built from the benchmark's own counters, never from input.
@@ -32,6 +43,7 @@ Full: 1,000 against 100,000 records, 5 rounds of 300 requests, and 1,000,000 ite
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -46,12 +58,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, table
 
-from nswoo.testing import ItemSeed, NetSuiteSimulator
+from nswoo.testing import ItemSeed, NetSuiteSimulator, WooSimulator
 
 SO = "/services/rest/record/v1/salesOrder"
 CUSTOMERS = "/services/rest/record/v1/customer"
 SUITEQL = "/services/rest/query/v1/suiteql"
 WOO_FIELD = "custbody_nswoo_woo_order_id"
+WOO_API = "/wp-json/wc/v3"
+WOO_KEY, WOO_SECRET = "ck_bench", "cs_bench"
+BLOCK = 30  # requests per turn; a multiple of both mixes' lengths (6 and 5)
 
 
 def seed(records: int) -> NetSuiteSimulator:
@@ -79,13 +94,21 @@ def seed(records: int) -> NetSuiteSimulator:
 
 
 async def one_round(
-    sim: NetSuiteSimulator, client: httpx.AsyncClient, records: int, requests: int, salt: str
+    sim: NetSuiteSimulator,
+    client: httpx.AsyncClient,
+    records: int,
+    requests: int,
+    salt: str,
+    *,
+    first: int = 0,
+    round_size: int = 0,
 ) -> float:
-    """Send `requests` requests of the mix; return CPU seconds per request."""
+    """Send requests `first` .. `first + requests - 1` of the mix; return their CPU seconds."""
     customer = sim._store.records["customer"].__iter__().__next__()
-    step = max(1, records // requests)
+    # Targets spread over the whole data set, by the size of the full round.
+    step = max(1, records // (round_size or requests))
     started = time.process_time()
-    for n in range(requests):
+    for n in range(first, first + requests):
         target = (n * step) % records
         kind = n % 6
         if kind == 0:
@@ -127,30 +150,116 @@ async def one_round(
             )
         if response.status_code >= 300:
             raise SystemExit(f"request {n} failed: {response.status_code} {response.text}")
-    return (time.process_time() - started) / requests
+    return time.process_time() - started
+
+
+def seed_woo(records: int) -> WooSimulator:
+    """A WooCommerce simulator with `records` simple products and orders (one line each)."""
+    sim = WooSimulator(consumer_key=WOO_KEY, consumer_secret=WOO_SECRET)
+    for n in range(records):
+        sim.add_product(f"SKU-{n:07d}", price="5.00", stock_quantity=1_000)
+    for n in range(records):
+        sim.place_order([(f"SKU-{n:07d}", 1)])
+    return sim
+
+
+async def woo_round(
+    sim: WooSimulator,
+    client: httpx.AsyncClient,
+    records: int,
+    requests: int,
+    salt: str,
+    *,
+    first: int = 0,
+    round_size: int = 0,
+) -> float:
+    """Send WooCommerce requests `first` .. `first + requests - 1` of the mix; return their
+    CPU seconds."""
+    del salt  # every request of the mix can repeat without a conflict
+    # Targets spread over the whole data set, by the size of the full round.
+    step = max(1, records // (round_size or requests))
+    started = time.process_time()
+    for n in range(first, first + requests):
+        target = (n * step) % records
+        sku = f"SKU-{target:07d}"
+        kind = n % 5
+        if kind == 0:
+            skus = ",".join(f"SKU-{(target + k) % records:07d}" for k in range(20))
+            response = await client.get("/products", params={"sku": skus, "per_page": 100})
+        elif kind == 1:
+            response = await client.get(f"/products/{sim.id_for_sku(sku)}")
+        elif kind == 2:
+            response = await client.put(
+                f"/products/{sim.id_for_sku(sku)}", json={"stock_quantity": 500 + n}
+            )
+        elif kind == 3:
+            response = await client.get(f"/orders/{sim.id_for_sku(sku) + records}")
+        else:
+            body = {"status": "pending", "line_items": [{"sku": sku, "quantity": 1}]}
+            response = await client.post("/orders", json=body)
+        if response.status_code >= 300:
+            raise SystemExit(f"request {n} failed: {response.status_code} {response.text}")
+    return time.process_time() - started
 
 
 async def measure(sizes: dict[str, int], rounds: int, requests: int) -> dict[str, list[float]]:
-    """Seed one simulator per size, then alternate rounds between them."""
-    sims = {name: seed(records) for name, records in sizes.items()}
-    costs: dict[str, list[float]] = {name: [] for name in sizes}
-    clients = {}
-    for name, sim in sims.items():
+    """Seed one simulator of each kind per size, then alternate rounds between the sizes.
+
+    Keys are `netsuite-small`, `netsuite-large`, `woo-small`, `woo-large`.
+    """
+    costs: dict[str, list[float]] = {
+        f"{sim}-{name}": [] for sim in ("netsuite", "woo") for name in sizes
+    }
+    ns = {name: seed(records) for name, records in sizes.items()}
+    ns_clients = {}
+    for name, sim in ns.items():
         headers = {"Authorization": f"Bearer {sim.mint_token()}", "Prefer": "transient"}
-        clients[name] = httpx.AsyncClient(
+        ns_clients[name] = httpx.AsyncClient(
             transport=sim.transport(), base_url=sim.base_url, headers=headers
         )
+    woo = {name: seed_woo(records) for name, records in sizes.items()}
+    woo_clients = {
+        name: httpx.AsyncClient(
+            transport=sim.transport(), base_url=sim.url + WOO_API, auth=(WOO_KEY, WOO_SECRET)
+        )
+        for name, sim in woo.items()
+    }
     try:
         for name, records in sizes.items():  # warm-up: caches, the first query plans
-            await one_round(sims[name], clients[name], records, 30, "warm")
+            await one_round(ns[name], ns_clients[name], records, 30, "warm")
+            await woo_round(woo[name], woo_clients[name], records, 30, "warm")
         for number in range(rounds):
-            order = list(sizes) if number % 2 == 0 else list(reversed(sizes))
-            for name in order:
-                costs[name].append(
-                    await one_round(sims[name], clients[name], sizes[name], requests, f"r{number}")
-                )
+            # A round is cut into blocks of BLOCK requests, and the sizes take turns block
+            # by block: a burst of load from another process, or a garbage collection, falls
+            # on both sizes alike instead of on one size's whole round.
+            gc.collect()
+            totals = dict.fromkeys(costs, 0.0)
+            for block, first in enumerate(range(0, requests, BLOCK)):
+                order = list(sizes) if (number + block) % 2 == 0 else list(reversed(sizes))
+                for name in order:
+                    records, salt = sizes[name], f"r{number}"
+                    totals[f"netsuite-{name}"] += await one_round(
+                        ns[name],
+                        ns_clients[name],
+                        records,
+                        BLOCK,
+                        salt,
+                        first=first,
+                        round_size=requests,
+                    )
+                    totals[f"woo-{name}"] += await woo_round(
+                        woo[name],
+                        woo_clients[name],
+                        records,
+                        BLOCK,
+                        salt,
+                        first=first,
+                        round_size=requests,
+                    )
+            for key, total in totals.items():
+                costs[key].append(total / requests)
     finally:
-        for client in clients.values():
+        for client in [*ns_clients.values(), *woo_clients.values()]:
             await client.aclose()
     return costs
 
@@ -173,7 +282,9 @@ def main() -> None:
     args = parser.parse_args()
     small = 1_000
     large = 20_000 if args.quick else 100_000
-    rounds = 3 if args.quick else 5
+    # Seven rounds: with three, one round disturbed by another process moved the median by
+    # up to 20% between two runs on a busy 2-core machine.
+    rounds = 7
     requests = 150 if args.quick else 300
     seed_items = 100_000 if args.quick else 1_000_000
 
@@ -185,20 +296,32 @@ def main() -> None:
     started = time.perf_counter()
     costs = anyio.run(measure, {"small": small, "large": large}, rounds, requests)
     rate = seeding_rate(seed_items)
-    medians = {name: statistics.median(values) for name, values in costs.items()}
-    ratio = medians["large"] / medians["small"]
+    medians = {key: statistics.median(values) for key, values in costs.items()}
+    # Each round's ratio pairs sizes measured side by side; the figure is their median.
+    ratios = {
+        sim: statistics.median(
+            large / small
+            for small, large in zip(costs[f"{sim}-small"], costs[f"{sim}-large"], strict=True)
+        )
+        for sim in ("netsuite", "woo")
+    }
+    ratio = max(ratios.values())
     rows = [
         [
+            sim,
             f"{records:,}",
-            " / ".join(f"{value * 1e6:.0f}" for value in costs[name]),
-            f"{medians[name] * 1e6:.0f}",
+            " / ".join(f"{value * 1e6:.0f}" for value in costs[f"{sim}-{name}"]),
+            f"{medians[f'{sim}-{name}'] * 1e6:.0f}",
         ]
+        for sim in ("netsuite", "woo")
         for name, records in (("small", small), ("large", large))
     ]
-    print(table(["records", "CPU us per request, each round", "median us"], rows))
+    print(table(["simulator", "records", "CPU us per request, each round", "median us"], rows))
     load = os.getloadavg()[0]
     print()
-    print(f"cost ratio {large:,} / {small:,} records: {ratio:.2f} (target <= 1.2)")
+    for sim, value in ratios.items():
+        print(f"{sim} cost ratio {large:,} / {small:,} records: {value:.2f} (target <= 1.2)")
+    print(f"cost ratio (the worse of the two): {ratio:.2f}")
     print(f"bulk seeding: {seed_items:,} items at {rate:,.0f} items/s (add_items)")
     print(f"load average (1 min): {load:.2f}; elapsed {time.perf_counter() - started:.1f} s")
     print(
@@ -208,8 +331,12 @@ def main() -> None:
                 "records_large": large,
                 "cost_ratio": round(ratio, 3),
                 "load": round(load, 2),
-                "us_per_request_small": round(medians["small"] * 1e6, 1),
-                "us_per_request_large": round(medians["large"] * 1e6, 1),
+                "netsuite_cost_ratio": round(ratios["netsuite"], 3),
+                "woo_cost_ratio": round(ratios["woo"], 3),
+                "us_per_request_small": round(medians["netsuite-small"] * 1e6, 1),
+                "us_per_request_large": round(medians["netsuite-large"] * 1e6, 1),
+                "woo_us_per_request_small": round(medians["woo-small"] * 1e6, 1),
+                "woo_us_per_request_large": round(medians["woo-large"] * 1e6, 1),
                 "seed_items_per_s": round(rate),
             }
         )

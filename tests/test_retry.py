@@ -11,7 +11,8 @@ from tenacity import wait_exponential, wait_fixed
 
 from nswoo._retry import Retry
 from nswoo.errors import StorageError
-from nswoo.store import Busy, Claimed, claim_or_wait
+from nswoo.store import Busy, Claimed
+from nswoo.store._claim_wait import claim_or_wait
 from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore
 from nswoo.testing import FakeClock

@@ -24,14 +24,11 @@ from nswoo.netsuite import (
     SalesOrderDraft,
     SalesOrderLine,
     TbaAuth,
-    id_list,
-    ident,
     netsuite_auth,
     open_netsuite,
     probe,
-    suiteql_query,
-    text,
 )
+from nswoo.netsuite.suiteql import id_list, ident, suiteql_query, text
 from nswoo.testing import FakeClock
 
 pytestmark = pytest.mark.anyio

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import nswoo.netsuite
 from nswoo.errors import ConfigurationError, InvalidPayload
-from nswoo.netsuite import (
+from nswoo.netsuite._suiteql import keyset_query, make_page_converter, normalize_row, parse_page
+from nswoo.netsuite.suiteql import (
     id_list,
     ident,
     internal_id,
@@ -21,7 +22,6 @@ from nswoo.netsuite import (
     text,
     text_list,
 )
-from nswoo.netsuite._suiteql import keyset_query, make_page_converter, normalize_row, parse_page
 
 
 def parse_literal(sql: str) -> str:

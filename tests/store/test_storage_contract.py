@@ -18,8 +18,8 @@ from nswoo.store import (
     Lease,
     PushedStock,
     Store,
-    claim_or_wait,
 )
+from nswoo.store._claim_wait import claim_or_wait
 from nswoo.store._ports import AlertRow, StoreBinding, StoreBindingError
 from nswoo.store.memory import MemoryStore
 from nswoo.store.sqlite import SqliteStore

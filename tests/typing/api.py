@@ -8,13 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import httpx
-
 import nswoo
 from nswoo import errors
-from nswoo.netsuite import ExternalId, NetSuiteClient, open_netsuite, suiteql_query, text
+from nswoo.clock import Clock
+from nswoo.http import BearerAuth, RequestAuth, RetryPolicy, TokenSource
+from nswoo.limits import Limiter, LimiterStats, LocalLimiter
+from nswoo.netsuite import ExternalId, NetSuiteClient, open_netsuite
+from nswoo.netsuite.suiteql import suiteql_query, text
+from nswoo.orders import ImportPlan, plan_import
+from nswoo.settings import NetSuiteSettings
 from nswoo.testing import FakeClock, MemoryStore, build_world
-from nswoo.woocommerce import WooClient, WooOrder, structure_order, verify_delivery
+from nswoo.woocommerce import Delivery, Ping, WooClient, WooOrder, structure_order, verify_delivery
 
 
 async def settings_and_config(environ: dict[str, str]) -> None:
@@ -29,26 +33,17 @@ async def settings_and_config(environ: dict[str, str]) -> None:
     del env, account, revealed, store_name
 
 
-async def pipeline(source: nswoo.TokenSource) -> None:
-    clock = FakeClock()
-    limiter: nswoo.Limiter = nswoo.LocalLimiter(5, clock=clock)
-    auth: nswoo.RequestAuth = nswoo.BearerAuth(source, clock=clock)
-    stats: nswoo.LimiterStats = limiter.stats()
+async def limits(source: TokenSource) -> None:
+    clock: Clock = FakeClock()
+    limiter: Limiter = LocalLimiter(5, clock=clock)
+    auth: RequestAuth = BearerAuth(source, clock=clock)
+    policy = RetryPolicy(attempts=3)
+    stats: LimiterStats = limiter.stats()
     cap: int = stats.cap
-    pipe = nswoo.HttpPipeline(
-        system="netsuite",
-        http=httpx.AsyncClient(),
-        limiter=limiter,
-        auth=auth,
-        translate=lambda response, attempt: errors.ServiceUnavailable(system="netsuite"),
-        policy=nswoo.RetryPolicy(attempts=3),
-        clock=clock,
-    )
-    response: httpx.Response = await pipe.send(httpx.Request("GET", "https://x"))
-    del cap, response
+    del cap, auth, policy
 
 
-async def clients(settings: nswoo.NetSuiteSettings) -> None:
+async def clients(settings: NetSuiteSettings) -> None:
     async with open_netsuite(settings) as ns:
         client: NetSuiteClient = ns
         new_id: str = await client.create("salesOrder", {"entity": {"id": 1}})
@@ -71,7 +66,7 @@ async def orders(order: WooOrder, woo: WooClient) -> None:
     )
     result: nswoo.ImportResult = await sync.import_order(order)
     report: nswoo.SyncReport = await sync.sync(since=datetime.now().astimezone())
-    plan: nswoo.ImportPlan = nswoo.plan_import(
+    plan: ImportPlan = plan_import(
         order,
         config=world.config.orders,
         items={"A": 1},
@@ -84,7 +79,7 @@ async def orders(order: WooOrder, woo: WooClient) -> None:
 
 
 def webhooks(headers: dict[str, str], body: bytes, secret: nswoo.Secret) -> None:
-    delivery: nswoo.Delivery | nswoo.Ping = verify_delivery(headers, body, secret=secret)
+    delivery: Delivery | Ping = verify_delivery(headers, body, secret=secret)
     del delivery
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import suiteql as suiteql
 from ._auth import M2MTokenSource as M2MTokenSource
 from ._auth import RefreshTokenSource as RefreshTokenSource
 from ._auth import TbaAuth as TbaAuth
@@ -26,53 +27,30 @@ from ._records import SalesOrderDraft as SalesOrderDraft
 from ._records import SalesOrderLine as SalesOrderLine
 from ._records import dumps as dumps
 from ._records import to_body as to_body
-from ._suiteql import IdList as IdList
-from ._suiteql import Query as Query
-from ._suiteql import SuiteQLPage as SuiteQLPage
-from ._suiteql import TextList as TextList
-from ._suiteql import id_list as id_list
-from ._suiteql import ident as ident
-from ._suiteql import internal_id as internal_id
-from ._suiteql import number as number
-from ._suiteql import suiteql_queries as suiteql_queries
-from ._suiteql import suiteql_query as suiteql_query
-from ._suiteql import text as text
-from ._suiteql import text_list as text_list
 
 __all__ = [
     "Address",
     "CustomerDraft",
     "ExternalId",
     "FieldDef",
-    "IdList",
     "M2MTokenSource",
     "NetSuiteClient",
     "ProbeResult",
-    "Query",
     "RecordDraft",
     "RecordId",
     "RecordSchema",
     "RefreshTokenSource",
     "SalesOrderDraft",
     "SalesOrderLine",
-    "SuiteQLPage",
     "TbaAuth",
-    "TextList",
     "classify_field_error",
     "dumps",
-    "id_list",
-    "ident",
-    "internal_id",
     "netsuite_auth",
-    "number",
     "open_netsuite",
     "parse_location_id",
     "parse_record_schema",
     "probe",
-    "suiteql_queries",
-    "suiteql_query",
-    "text",
-    "text_list",
+    "suiteql",
     "to_body",
     "translate",
     "unauthorized_hint",

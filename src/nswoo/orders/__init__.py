@@ -33,7 +33,6 @@ from ._plan import order_key as order_key
 from ._plan import order_quantities as order_quantities
 from ._plan import plan_import as plan_import
 from ._plan import sales_order_external_id as sales_order_external_id
-from ._plan import skus_of as skus_of
 from ._receiver import ReceiverResponse as ReceiverResponse
 from ._receiver import ReceiverStats as ReceiverStats
 from ._receiver import WebhookReceiver as WebhookReceiver
@@ -72,5 +71,4 @@ __all__ = [
     "order_quantities",
     "plan_import",
     "sales_order_external_id",
-    "skus_of",
 ]

@@ -83,7 +83,8 @@ from ..netsuite._queries import (
 )
 from ..netsuite._records import ExternalId
 from ..netsuite._writes import create_once
-from ..store import AlreadyLinked, Claimed, DeadLetter, Store, claim_or_wait
+from ..store import AlreadyLinked, Claimed, DeadLetter, Store
+from ..store._claim_wait import claim_or_wait
 from ..woocommerce._client import WooClient
 from ..woocommerce._convert import dumps, loads, structure_order, unstructure_order
 from ..woocommerce._records import MAX_NUMBER_PLACES, WooOrder, amount_problem, integer_problem

@@ -5,7 +5,6 @@ default) and `nswoo.store.memory` (tests).
 
 from __future__ import annotations
 
-from ._claim_wait import claim_or_wait as claim_or_wait
 from ._open import open_store as open_store
 from ._ports import AlreadyLinked as AlreadyLinked
 from ._ports import Busy as Busy
@@ -43,6 +42,5 @@ __all__ = [
     "Reports",
     "StockPushes",
     "Store",
-    "claim_or_wait",
     "open_store",
 ]

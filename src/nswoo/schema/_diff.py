@@ -124,8 +124,8 @@ def diff_snapshots(
     Example:
         >>> a = Snapshot.of([FieldSpec("salesOrder", "custbody_a", "Woo ID", "string", False)])
         >>> b = Snapshot.of([FieldSpec("salesOrder", "custbody_b", "Woo ID", "string", False)])
-        >>> [(c.kind, c.field, c.old_field) for c in diff_snapshots(a, b)]
-        [('renamed', 'custbody_b', 'custbody_a')]
+        >>> tuple((c.kind, c.field, c.old_field) for c in diff_snapshots(a, b))
+        (('renamed', 'custbody_b', 'custbody_a'),)
     """
     used = frozenset(mapped)
     old = _by_record(fixture.fields)
